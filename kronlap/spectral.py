@@ -1,0 +1,385 @@
+"""Per-axis diagonalizers of the grid Laplacian and its eigenvalues.
+
+Every 1D second difference is diagonalized by a known transform:
+
+===============================  ==========================  ===============
+axis                             transform                   eigenvalue k
+===============================  ==========================  ===============
+periodic                         FFT (convolution rule)      DFT of 1st col.
+dirichlet-dirichlet              DST-I                       -4/h² sin²(π(k+1)/(2(n+1)))
+neumann-neumann                  DCT-II / DCT-III            -4/h² sin²(πk/(2n))
+mixed (dirichlet with neumann)   dense eigenvectors          -4/h² sin²(π(2k+1)/(2(2n+1)))
+===============================  ==========================  ===============
+
+and the Laplacian, a Kronecker sum, is diagonalized by applying them along
+every axis; its eigenvalues are the sums of the 1D ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+import scipy.linalg
+
+from ._memory import check_memory
+from .convolution import circulant_eigenvalues
+from .grid import Grid
+from .operators import _check_grid, second_difference
+
+__all__ = ["eigenvalues", "axis_eigenvalues", "AxisTransform"]
+
+
+def axis_eigenvalues(n: int, h: float, pair) -> np.ndarray:
+    """Eigenvalues of ``second_difference(n, h, pair)`` in transform order.
+
+    Periodic axes give FFT order (the DFT of the circulant's first column),
+    Dirichlet-Dirichlet the DST-I modes ``k = 1..n``, Neumann-Neumann the
+    DCT-II modes ``k = 0..n-1``, mixed sides the modes
+    ``sin((k + 1/2) pi (i + a) / (n + 1/2))`` in order of increasing
+    magnitude. ``pair`` is a normalized ``(low, high)`` pair.
+    """
+    low, high = pair
+    k = np.arange(n)
+    if low == "periodic":
+        first_col = second_difference(n, h, "periodic")[:, [0]].toarray().ravel()
+        return circulant_eigenvalues(first_col)
+    if low == high == "dirichlet":
+        angle = np.pi * (k + 1) / (2 * (n + 1))
+    elif low == high == "neumann":
+        angle = np.pi * k / (2 * n)
+    else:
+        angle = np.pi * (2 * k + 1) / (2 * (2 * n + 1))
+    return -4.0 / h**2 * np.sin(angle) ** 2
+
+
+def eigenvalues(grid: Grid) -> np.ndarray:
+    """Eigenvalues of ``laplacian(grid)`` as an array of shape ``grid.shape``.
+
+    Entry ``(k0, k1, ...)`` is ``lam0[k0] + lam1[k1] + ...``, the sum of
+    the 1D eigenvalues of :func:`axis_eigenvalues`, laid out in the order
+    of each axis' fast transform (FFT order on periodic axes).
+
+    Parameters
+    ----------
+    grid : Grid
+
+    Returns
+    -------
+    ndarray
+        All eigenvalues are ``<= 0``.
+
+    Raises
+    ------
+    TypeError
+        ``grid`` is not a :class:`Grid`.
+
+    Examples
+    --------
+    >>> eigenvalues(Grid(4, lengths=4.0, bc="periodic"))
+    array([ 0., -2., -4., -2.])
+    >>> eigenvalues(Grid((2, 2), lengths=3.0)).round(6)
+    array([[-2., -4.],
+           [-4., -6.]])
+    """
+    grid = _check_grid(grid)
+    total = np.zeros(grid.shape)
+    for axis, (n, h, pair) in enumerate(zip(grid.shape, grid.h, grid.bc)):
+        shape = [1] * grid.ndim
+        shape[axis] = n
+        total += axis_eigenvalues(n, h, pair).reshape(shape)
+    return total
+
+
+class AxisTransform:
+    """Diagonalizer of one axis' second difference, ``A = V diag(lam) V^-1``.
+
+    Parameters
+    ----------
+    n, h, pair
+        Axis size, spacing and normalized ``(low, high)`` boundary pair.
+    dense : bool, optional
+        Use the dense eigenvectors of ``A`` (from ``eigh``) instead of the
+        fast transform. Mixed-side axes always do.
+
+    Attributes
+    ----------
+    kind : {"fft", "dst1", "dct2", "dense"}
+    lam : ndarray
+        Eigenvalues in the order of :meth:`forward`'s output.
+
+    Notes
+    -----
+    ``forward`` applies ``V^-1`` along one axis of an N-D array, ``inverse``
+    applies ``V``. For the ``"fft"`` kind they are ``fft``/``ifft``;
+    callers that want the real-to-complex ``rfft`` on a periodic axis use
+    :meth:`forward_real` and :meth:`inverse_real`.
+    """
+
+    def __init__(self, n: int, h: float, pair, *, dense: bool = False):
+        self.n, self.h, self.pair = n, h, pair
+        low, high = pair
+        if dense or low != high:
+            self.kind = "dense"
+            self._vectors, self.lam = _dense_eigenbasis(n, h, pair)
+        elif low == "periodic":
+            self.kind = "fft"
+            self.lam = axis_eigenvalues(n, h, pair)
+        elif low == "dirichlet":
+            self.kind = "dst1"
+            self.lam = axis_eigenvalues(n, h, pair)
+        else:
+            self.kind = "dct2"
+            self.lam = axis_eigenvalues(n, h, pair)
+
+    def forward(self, x, axis: int, workers=None):
+        if self.kind == "fft":
+            return scipy.fft.fft(x, axis=axis, workers=workers, overwrite_x=True)
+        if self.kind == "dst1":
+            return scipy.fft.dst(x, type=1, axis=axis, workers=workers, overwrite_x=True)
+        if self.kind == "dct2":
+            return scipy.fft.dct(x, type=2, axis=axis, workers=workers, overwrite_x=True)
+        return _apply_along_axis(self._vectors.T, x, axis)
+
+    def inverse(self, x, axis: int, workers=None):
+        if self.kind == "fft":
+            return scipy.fft.ifft(x, axis=axis, workers=workers, overwrite_x=True)
+        if self.kind == "dst1":
+            return scipy.fft.idst(x, type=1, axis=axis, workers=workers, overwrite_x=True)
+        if self.kind == "dct2":
+            return scipy.fft.idct(x, type=2, axis=axis, workers=workers, overwrite_x=True)
+        return _apply_along_axis(self._vectors, x, axis)
+
+    def forward_real(self, x, axis: int, workers=None):
+        """``rfft`` along ``axis``: the non-negative Fourier modes of real data."""
+        return scipy.fft.rfft(x, axis=axis, workers=workers)
+
+    def inverse_real(self, x, axis: int, workers=None):
+        return scipy.fft.irfft(x, n=self.n, axis=axis, workers=workers, overwrite_x=True)
+
+    @property
+    def lam_real(self) -> np.ndarray:
+        """Eigenvalues of the modes that ``rfft`` keeps."""
+        return self.lam[: self.n // 2 + 1]
+
+    def __repr__(self):
+        return f"AxisTransform(n={self.n}, pair={self.pair}, kind={self.kind!r})"
+
+
+def _dense_eigenbasis(n, h, pair):
+    """Orthonormal eigenvectors and eigenvalues of the 1D second difference.
+
+    Ordered by increasing magnitude of the eigenvalue, as the fast
+    transforms are.
+    """
+    check_memory(3 * 8.0 * n * n, f"a dense eigenbasis of an axis with {n} points")
+    if pair[0] == "periodic":
+        lam, vectors = scipy.linalg.eigh(second_difference(n, h, pair).toarray())
+    else:
+        mat = second_difference(n, h, pair, format="dia")
+        lam, vectors = scipy.linalg.eigh_tridiagonal(mat.diagonal(0), mat.diagonal(1))
+    return np.ascontiguousarray(vectors[:, ::-1]), lam[::-1].copy()
+
+
+def _apply_along_axis(matrix, x, axis):
+    """``y[..., i, ...] = sum_j matrix[i, j] x[..., j, ...]`` along ``axis``."""
+    moved = np.moveaxis(x, axis, -1)
+    return np.moveaxis(moved @ matrix.T, -1, axis)
+
+
+def _fft_cost(length: int) -> float:
+    """Rough FFT cost per point for one transform length (sum of prime factors).
+
+    Mixed-radix FFTs cost about ``n * sum(p)`` over the prime factors ``p``
+    of ``n``; pocketfft switches to Bluestein's algorithm (a few power-of-two
+    FFTs of length about ``2 n``) when that is cheaper.
+    """
+    cost, m, p = 0, length, 2
+    while p * p <= m:
+        while m % p == 0:
+            cost, m = cost + p, m // p
+        p += 1
+    if m > 1:
+        cost += m
+    bluestein = 6 * np.log2(4 * length)
+    return float(min(cost, bluestein))
+
+
+def _transform_length(n: int, pair) -> int:
+    if pair == ("dirichlet", "dirichlet"):
+        return 2 * (n + 1)  # DST-I is an odd extension to this length
+    return n
+
+
+class SpectralSolver:
+    """Solve ``(Delta_h - shift) u = f`` by fast diagonalization.
+
+    Transform along every axis with its :class:`AxisTransform`, divide by
+    the summed eigenvalues minus ``shift``, transform back. Optionally one
+    non-periodic axis is not transformed: the problem then splits into
+    independent tridiagonal systems along it, one per mode of the other
+    axes (Hockney's method, as in FISHPACK), solved by a batched Thomas
+    sweep that is factored once here.
+
+    Parameters
+    ----------
+    grid : Grid
+    shift : float
+    dense : bool
+        Use dense 1D eigenvectors on every axis (``method="eig"``).
+    tridiagonal_axis : int, "auto" or None
+        Axis handled by tridiagonal solves; ``"auto"`` picks the mixed-side
+        axis or the one whose transform is most expensive, and ``None``
+        transforms every axis.
+    workers : int or None
+        Threads for ``scipy.fft``.
+
+    Notes
+    -----
+    The singular case (every axis periodic or Neumann-Neumann and
+    ``shift == 0``) has one zero eigenvalue, the constant mode; its
+    coefficient is set to zero, which returns the zero-mean solution.
+    """
+
+    def __init__(self, grid: Grid, shift: float = 0.0, *, dense: bool = False,
+                 tridiagonal_axis="auto", workers=None):
+        self.grid, self.shift, self.workers = grid, float(shift), workers
+        self.singular = grid.is_singular and self.shift == 0.0
+        if tridiagonal_axis == "auto":
+            tridiagonal_axis = None if dense else self._pick_tridiagonal_axis()
+        self.tridiagonal_axis = tridiagonal_axis
+        self.axes = [
+            None if axis == tridiagonal_axis else AxisTransform(n, h, pair, dense=dense)
+            for axis, (n, h, pair) in enumerate(zip(grid.shape, grid.h, grid.bc))
+        ]
+        # The periodic axis transformed last with rfft (real data only): the
+        # fastest-varying one, as scipy.fft.rfftn does.
+        fft_axes = [k for k, t in enumerate(self.axes) if t is not None and t.kind == "fft"]
+        self.real_fft_axis = fft_axes[-1] if fft_axes else None
+        self._denominators = {}
+        self._operator(real=True, dtype=np.float64)  # the common case, set up now
+
+    def _pick_tridiagonal_axis(self):
+        if self.shift < 0:
+            return None  # indefinite: the unpivoted Thomas sweep may break down
+        candidates = []
+        for axis, (n, pair) in enumerate(zip(self.grid.shape, self.grid.bc)):
+            if pair[0] == "periodic" or n < 3:
+                continue
+            if self.singular and pair == ("neumann", "neumann"):
+                continue  # one line system would be singular
+            if pair[0] != pair[1]:
+                return axis  # mixed sides: a dense eigenbasis is the alternative
+            candidates.append((-_fft_cost(_transform_length(n, pair)), axis))
+        return min(candidates)[1] if candidates else None
+
+    def _layout(self, real: bool):
+        """1D eigenvalues per axis as laid out after the forward transforms."""
+        lams = []
+        for axis, t in enumerate(self.axes):
+            if t is None:
+                lams.append(np.zeros(1))
+            elif real and axis == self.real_fft_axis:
+                lams.append(t.lam_real)
+            else:
+                lams.append(t.lam)
+        return lams
+
+    def _operator(self, real: bool, dtype):
+        """Inverse eigenvalues, or the factored tridiagonal sweeps, per layout."""
+        key = (real, np.dtype(dtype).char)
+        if key not in self._denominators:
+            lams = self._layout(real)
+            total = np.zeros(())
+            for axis, lam in enumerate(lams):
+                shape = [1] * len(lams)
+                shape[axis] = lam.size
+                total = total + lam.reshape(shape)
+            total = total - self.shift
+            if self.tridiagonal_axis is None:
+                with np.errstate(divide="ignore"):
+                    inverse = 1.0 / total
+                if self.singular:
+                    inverse.flat[0] = 0.0
+                elif not np.all(np.isfinite(inverse)):
+                    raise ValueError(
+                        f"shift={self.shift} is an eigenvalue of the Laplacian: the "
+                        f"system is singular"
+                    )
+                self._denominators[key] = inverse.astype(dtype)
+            else:
+                self._denominators[key] = _ThomasSweep(
+                    self.grid, self.tridiagonal_axis, total, dtype
+                )
+        return self._denominators[key]
+
+    def solve(self, rhs):
+        """Return ``u`` with ``(Delta_h - shift) u = rhs`` (``rhs`` may be overwritten)."""
+        real = not np.iscomplexobj(rhs)
+        work_dtype = rhs.dtype
+        coeffs = rhs
+        order = [k for k, t in enumerate(self.axes) if t is not None]
+        # Real-to-real transforms first, then rfft, then complex FFTs: the
+        # data stay real, and half as large, for as long as possible.
+        order.sort(key=lambda k: (self.axes[k].kind == "fft") + (k != self.real_fft_axis))
+        for axis in order:
+            t = self.axes[axis]
+            if real and axis == self.real_fft_axis:
+                coeffs = t.forward_real(coeffs, axis, self.workers)
+            else:
+                coeffs = t.forward(coeffs, axis, self.workers)
+        op = self._operator(real, coeffs.real.dtype if np.iscomplexobj(coeffs) else work_dtype)
+        if isinstance(op, _ThomasSweep):
+            coeffs = op.solve(coeffs)
+        else:
+            coeffs *= op
+        for axis in reversed(order):
+            t = self.axes[axis]
+            if real and axis == self.real_fft_axis:
+                coeffs = t.inverse_real(coeffs, axis, self.workers)
+            else:
+                coeffs = t.inverse(coeffs, axis, self.workers)
+        if real and np.iscomplexobj(coeffs):
+            coeffs = coeffs.real
+        return coeffs.astype(work_dtype, copy=False)
+
+
+class _ThomasSweep:
+    """Batched tridiagonal solves along one axis, factored once.
+
+    Along ``axis`` the operator is ``T + c I`` with ``T`` the 1D second
+    difference (off-diagonals ``e = 1/h**2``) and ``c`` the summed
+    eigenvalues of the other axes minus the shift, one value per line.
+    Gaussian elimination without pivoting is stable since ``-(T + c I)`` is
+    a diagonally dominant M-matrix for ``c <= 0``. With pivots ``p_i`` and
+    ``q_i = e / p_i``, the solve is ``z_i = g_i / p_i - q_i z_{i-1}`` forward
+    and ``x_i = z_i - q_i x_{i+1}`` backward, a vectorized row operation on
+    every line at once.
+    """
+
+    def __init__(self, grid, axis, total, dtype):
+        n, h, pair = grid.shape[axis], grid.h[axis], grid.bc[axis]
+        mat = second_difference(n, h, pair, format="dia")
+        diag, e = mat.diagonal(0), 1.0 / h**2
+        lines = np.moveaxis(np.broadcast_to(total, total.shape), axis, 0)[0]
+        q = np.empty((n,) + lines.shape)
+        pivot = diag[0] + lines
+        q[0] = e / pivot
+        for i in range(1, n):
+            pivot = diag[i] + lines - e * q[i - 1]
+            q[i] = e / pivot
+        self.axis, self.e = axis, e
+        self.q = q.astype(dtype)
+
+    def solve(self, g):
+        x = np.moveaxis(g, self.axis, 0)
+        q = self.q
+        x *= q
+        x *= 1.0 / self.e
+        tmp = np.empty_like(x[0])
+        for i in range(1, x.shape[0]):
+            np.multiply(q[i], x[i - 1], out=tmp)
+            x[i] -= tmp
+        for i in range(x.shape[0] - 2, -1, -1):
+            np.multiply(q[i], x[i + 1], out=tmp)
+            x[i] -= tmp
+        return g
