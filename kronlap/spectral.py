@@ -255,6 +255,12 @@ class SpectralSolver:
         # fastest-varying one, as scipy.fft.rfftn does.
         fft_axes = [k for k, t in enumerate(self.axes) if t is not None and t.kind == "fft"]
         self.real_fft_axis = fft_axes[-1] if fft_axes else None
+        # Real-to-real transforms first, then rfft, then complex FFTs: the
+        # data stay real, and half as large, for as long as possible.
+        self._order = sorted(
+            (k for k, t in enumerate(self.axes) if t is not None),
+            key=lambda k: (self.axes[k].kind == "fft") + (k != self.real_fft_axis),
+        )
         self._denominators = {}
         self._operator(real=True, dtype=np.float64)  # the common case, set up now
 
@@ -272,32 +278,65 @@ class SpectralSolver:
             candidates.append((-_fft_cost(_transform_length(n, pair)), axis))
         return min(candidates)[1] if candidates else None
 
-    def _layout(self, real: bool):
-        """1D eigenvalues per axis as laid out after the forward transforms."""
-        lams = []
+    def eigenvalue_sum(self, real: bool) -> np.ndarray:
+        """Summed 1D eigenvalues, broadcastable against :meth:`forward`'s output.
+
+        Axes left to tridiagonal sweeps contribute nothing (size-1 entry).
+        ``real`` selects the layout of real input (``rfft`` on one axis).
+        """
+        total = np.zeros((1,) * len(self.axes))
         for axis, t in enumerate(self.axes):
             if t is None:
-                lams.append(np.zeros(1))
-            elif real and axis == self.real_fft_axis:
-                lams.append(t.lam_real)
+                continue
+            lam = t.lam_real if real and axis == self.real_fft_axis else t.lam
+            shape = [1] * len(self.axes)
+            shape[axis] = lam.size
+            total = total + lam.reshape(shape)
+        return total
+
+    def forward(self, x):
+        """Coefficients of ``x`` in the eigenbasis (``x`` may be overwritten)."""
+        real = not np.iscomplexobj(x)
+        for axis in self._order:
+            t = self.axes[axis]
+            if real and axis == self.real_fft_axis:
+                x = t.forward_real(x, axis, self.workers)
             else:
-                lams.append(t.lam)
-        return lams
+                x = t.forward(x, axis, self.workers)
+        return x
+
+    def inverse(self, coeffs, real: bool):
+        """Grid values from eigenbasis coefficients; real output if ``real``."""
+        for axis in reversed(self._order):
+            t = self.axes[axis]
+            if real and axis == self.real_fft_axis:
+                coeffs = t.inverse_real(coeffs, axis, self.workers)
+            else:
+                coeffs = t.inverse(coeffs, axis, self.workers)
+        return coeffs.real if real and np.iscomplexobj(coeffs) else coeffs
+
+    def apply_function(self, x, function):
+        """``phi(Delta_h) x`` for an elementwise ``function`` of the eigenvalues.
+
+        Needs every axis transformed (``tridiagonal_axis=None``). The shift
+        is not included: ``function`` sees the eigenvalues of ``Delta_h``.
+        ``x`` may be overwritten.
+        """
+        if self.tridiagonal_axis is not None:
+            raise ValueError("apply_function needs tridiagonal_axis=None")
+        real = not np.iscomplexobj(x)
+        coeffs = self.forward(x)
+        coeffs *= function(self.eigenvalue_sum(real)).astype(coeffs.real.dtype, copy=False)
+        return self.inverse(coeffs, real).astype(x.dtype, copy=False)
 
     def _operator(self, real: bool, dtype):
         """Inverse eigenvalues, or the factored tridiagonal sweeps, per layout."""
         key = (real, np.dtype(dtype).char)
         if key not in self._denominators:
-            lams = self._layout(real)
-            total = np.zeros(())
-            for axis, lam in enumerate(lams):
-                shape = [1] * len(lams)
-                shape[axis] = lam.size
-                total = total + lam.reshape(shape)
-            total = total - self.shift
+            total = self.eigenvalue_sum(real) - self.shift
             if self.tridiagonal_axis is None:
                 with np.errstate(divide="ignore"):
-                    inverse = 1.0 / total
+                    inverse = 1.0 / np.broadcast_to(total, total.shape)
                 if self.singular:
                     inverse.flat[0] = 0.0
                 elif not np.all(np.isfinite(inverse)):
@@ -315,32 +354,13 @@ class SpectralSolver:
     def solve(self, rhs):
         """Return ``u`` with ``(Delta_h - shift) u = rhs`` (``rhs`` may be overwritten)."""
         real = not np.iscomplexobj(rhs)
-        work_dtype = rhs.dtype
-        coeffs = rhs
-        order = [k for k, t in enumerate(self.axes) if t is not None]
-        # Real-to-real transforms first, then rfft, then complex FFTs: the
-        # data stay real, and half as large, for as long as possible.
-        order.sort(key=lambda k: (self.axes[k].kind == "fft") + (k != self.real_fft_axis))
-        for axis in order:
-            t = self.axes[axis]
-            if real and axis == self.real_fft_axis:
-                coeffs = t.forward_real(coeffs, axis, self.workers)
-            else:
-                coeffs = t.forward(coeffs, axis, self.workers)
-        op = self._operator(real, coeffs.real.dtype if np.iscomplexobj(coeffs) else work_dtype)
+        coeffs = self.forward(rhs)
+        op = self._operator(real, coeffs.real.dtype)
         if isinstance(op, _ThomasSweep):
             coeffs = op.solve(coeffs)
         else:
             coeffs *= op
-        for axis in reversed(order):
-            t = self.axes[axis]
-            if real and axis == self.real_fft_axis:
-                coeffs = t.inverse_real(coeffs, axis, self.workers)
-            else:
-                coeffs = t.inverse(coeffs, axis, self.workers)
-        if real and np.iscomplexobj(coeffs):
-            coeffs = coeffs.real
-        return coeffs.astype(work_dtype, copy=False)
+        return self.inverse(coeffs, real).astype(rhs.dtype, copy=False)
 
 
 class _ThomasSweep:
