@@ -72,8 +72,8 @@ def circulant_eigenvalues(c, *, workers: int | None = None) -> np.ndarray:
     """Eigenvalues of the circulant with first column ``c``: the DFT ``F c``.
 
     The ``k``-th value belongs to the Fourier mode ``exp(2 pi i j k / n)``
-    (FFT order). For a symmetric ``c`` (``c[j] == c[-j]``) they are real and
-    returned as a real array.
+    (FFT order). For a Hermitian circulant (``c[-j] == conj(c[j])``, e.g. a
+    real symmetric stencil) they are real and returned as a real array.
 
     Examples
     --------
@@ -82,7 +82,8 @@ def circulant_eigenvalues(c, *, workers: int | None = None) -> np.ndarray:
     """
     col = _first_column(c)
     lam = scipy.fft.fft(col, workers=workers)
-    if np.allclose(col, np.roll(col[::-1], 1), rtol=0, atol=0):
+    # Hermitian circulant (c[-j] == conj(c[j])): real eigenvalues.
+    if np.array_equal(np.roll(col[::-1], 1), np.conj(col)):
         return lam.real.copy()
     return lam
 

@@ -199,9 +199,16 @@ def _kron_sum_banded(banded, sizes, dtype):
         n = sizes[k]
         view_shape = (total // (n * stride), n, stride)
         for o, values in zip(b.offsets, b.data):
-            # DIA data are column-indexed: data[d, j] = A[j - offset, j].
-            target = data[row_of[int(o) * stride]].reshape(view_shape)
-            target += values[:n].astype(dtype, copy=False)[None, :, None]
+            # DIA data are column-indexed: data[d, j] = A[j - o, j]. Slots
+            # outside the 1D matrix may hold anything, and in the sum they
+            # would land on real entries of neighbouring blocks: zero them.
+            # scipy may also store fewer than n columns (the rest are zero).
+            o = int(o)
+            column = np.zeros(n, dtype=dtype)
+            valid = slice(max(0, o), min(n, n + o, values.size))
+            column[valid] = values[valid]
+            target = data[row_of[o * stride]].reshape(view_shape)
+            target += column[None, :, None]
     return sp.dia_array((data, offsets), shape=(total, total)).tocsr()
 
 
