@@ -335,14 +335,14 @@ class SpectralSolver:
         if key not in self._denominators:
             total = self.eigenvalue_sum(real) - self.shift
             if self.tridiagonal_axis is None:
-                with np.errstate(divide="ignore"):
+                with np.errstate(divide="ignore", over="ignore"):
                     inverse = 1.0 / np.broadcast_to(total, total.shape)
                 if self.singular:
                     inverse.flat[0] = 0.0
                 elif not np.all(np.isfinite(inverse)):
                     raise ValueError(
-                        f"shift={self.shift} is an eigenvalue of the Laplacian: the "
-                        f"system is singular"
+                        f"shift={self.shift} is (numerically) an eigenvalue of the "
+                        f"Laplacian: the system is singular"
                     )
                 self._denominators[key] = inverse.astype(dtype)
             else:

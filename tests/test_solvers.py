@@ -200,6 +200,9 @@ def test_shift_on_eigenvalue_is_refused():
     g = kl.Grid(4, lengths=4.0, bc="periodic")
     with pytest.raises(ValueError, match="eigenvalue"):
         kl.PoissonSolver(g, shift=-2.0)
+    # A subnormal shift on a singular grid is numerically singular too.
+    with pytest.raises(ValueError, match="eigenvalue"):
+        kl.PoissonSolver(kl.Grid(1, bc="neumann"), shift=1e-309)
 
 
 @pytest.mark.parametrize("method", METHODS)
