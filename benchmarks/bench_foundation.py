@@ -56,8 +56,8 @@ def bench_solve(shapes, repeat, workers):
             grid = kl.Grid(shape, bc=bc)
             rhs = f - f.mean() if grid.is_singular else f
             solver = kl.PoissonSolver(grid, workers=workers)
-            t_solve = median_time(lambda: solver.solve(rhs), repeat)
-            t_pair = median_time(lambda: bare_pair(bc, rhs, workers), repeat)
+            t_solve = median_time(lambda s=solver, r=rhs: s.solve(r), repeat)
+            t_pair = median_time(lambda b=bc, r=rhs: bare_pair(b, r, workers), repeat)
             target = 1.2 if bc == "periodic" else 1.0
             axis = solver._impl.tridiagonal_axis
             strategy = "transforms" if axis is None else f"tridiagonal on axis {axis}"

@@ -58,5 +58,7 @@ def check_backend(backend, f=None) -> str:
             "backend='numpy'"
         )
     if f is not None and _is_cupy_array(f):
-        raise RuntimeError("backend='numpy' was asked for but f is a cupy array; use cupy.asnumpy(f)")
+        raise RuntimeError(
+            "backend='numpy' was asked for but f is a cupy array; use cupy.asnumpy(f)"
+        )
     return backend

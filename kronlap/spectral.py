@@ -131,13 +131,13 @@ class AxisTransform:
             self.kind = "dct2"
             self.lam = axis_eigenvalues(n, h, pair)
 
-    def forward(self, x, axis: int, workers=None):
+    def forward(self, x, axis: int, workers=None, overwrite: bool = False):
         if self.kind == "fft":
-            return scipy.fft.fft(x, axis=axis, workers=workers, overwrite_x=True)
+            return scipy.fft.fft(x, axis=axis, workers=workers, overwrite_x=overwrite)
         if self.kind == "dst1":
-            return scipy.fft.dst(x, type=1, axis=axis, workers=workers, overwrite_x=True)
+            return scipy.fft.dst(x, type=1, axis=axis, workers=workers, overwrite_x=overwrite)
         if self.kind == "dct2":
-            return scipy.fft.dct(x, type=2, axis=axis, workers=workers, overwrite_x=True)
+            return scipy.fft.dct(x, type=2, axis=axis, workers=workers, overwrite_x=overwrite)
         return _apply_along_axis(self._vectors.T, x, axis)
 
     def inverse(self, x, axis: int, workers=None):
@@ -271,8 +271,6 @@ class SpectralSolver:
         for axis, (n, pair) in enumerate(zip(self.grid.shape, self.grid.bc)):
             if pair[0] == "periodic" or n < 3:
                 continue
-            if self.singular and pair == ("neumann", "neumann"):
-                continue  # one line system would be singular
             if pair[0] != pair[1]:
                 return axis  # mixed sides: a dense eigenbasis is the alternative
             candidates.append((-_fft_cost(_transform_length(n, pair)), axis))
@@ -294,15 +292,18 @@ class SpectralSolver:
             total = total + lam.reshape(shape)
         return total
 
-    def forward(self, x):
-        """Coefficients of ``x`` in the eigenbasis (``x`` may be overwritten)."""
+    def forward(self, x, overwrite: bool = False):
+        """Coefficients of ``x`` in the eigenbasis; ``x`` is kept unless ``overwrite``."""
         real = not np.iscomplexobj(x)
+        if not self._order and not overwrite:
+            return x.copy()
         for axis in self._order:
             t = self.axes[axis]
             if real and axis == self.real_fft_axis:
                 x = t.forward_real(x, axis, self.workers)
             else:
-                x = t.forward(x, axis, self.workers)
+                x = t.forward(x, axis, self.workers, overwrite=overwrite)
+            overwrite = True  # later transforms work on our own intermediate
         return x
 
     def inverse(self, coeffs, real: bool):
@@ -325,7 +326,7 @@ class SpectralSolver:
         if self.tridiagonal_axis is not None:
             raise ValueError("apply_function needs tridiagonal_axis=None")
         real = not np.iscomplexobj(x)
-        coeffs = self.forward(x)
+        coeffs = self.forward(x, overwrite=True)
         coeffs *= function(self.eigenvalue_sum(real)).astype(coeffs.real.dtype, copy=False)
         return self.inverse(coeffs, real).astype(x.dtype, copy=False)
 
@@ -347,14 +348,17 @@ class SpectralSolver:
                 self._denominators[key] = inverse.astype(dtype)
             else:
                 self._denominators[key] = _ThomasSweep(
-                    self.grid, self.tridiagonal_axis, total, dtype
+                    self.grid, self.tridiagonal_axis, total, dtype, self.singular
                 )
         return self._denominators[key]
 
-    def solve(self, rhs):
-        """Return ``u`` with ``(Delta_h - shift) u = rhs`` (``rhs`` may be overwritten)."""
+    def solve(self, rhs, overwrite: bool = False):
+        """Return ``u`` with ``(Delta_h - shift) u = rhs``; zero mean if singular.
+
+        ``rhs`` is used as workspace only if ``overwrite``.
+        """
         real = not np.iscomplexobj(rhs)
-        coeffs = self.forward(rhs)
+        coeffs = self.forward(rhs, overwrite)
         op = self._operator(real, coeffs.real.dtype)
         if isinstance(op, _ThomasSweep):
             coeffs = op.solve(coeffs)
@@ -374,23 +378,35 @@ class _ThomasSweep:
     ``q_i = e / p_i``, the solve is ``z_i = g_i / p_i - q_i z_{i-1}`` forward
     and ``x_i = z_i - q_i x_{i+1}`` backward, a vectorized row operation on
     every line at once.
+
+    In the singular case (Neumann-Neumann axis, every other axis periodic or
+    Neumann-Neumann, no shift) the line of the constant modes, line 0, is
+    singular: its last pivot vanishes. That line is solved with its last
+    unknown grounded (``q = 0`` there), which is consistent for a compatible
+    right-hand side, and then shifted to zero mean, which makes the whole
+    solution zero-mean.
     """
 
-    def __init__(self, grid, axis, total, dtype):
+    def __init__(self, grid, axis, total, dtype, singular=False):
         n, h, pair = grid.shape[axis], grid.h[axis], grid.bc[axis]
         mat = second_difference(n, h, pair, format="dia")
         diag, e = mat.diagonal(0), 1.0 / h**2
-        lines = np.moveaxis(np.broadcast_to(total, total.shape), axis, 0)[0]
+        lines = np.moveaxis(total, axis, 0)[0]
         q = np.empty((n,) + lines.shape)
-        pivot = diag[0] + lines
-        q[0] = e / pivot
-        for i in range(1, n):
-            pivot = diag[i] + lines - e * q[i - 1]
-            q[i] = e / pivot
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            pivot = diag[0] + lines
+            q[0] = e / pivot
+            for i in range(1, n):
+                pivot = diag[i] + lines - e * q[i - 1]
+                q[i] = e / pivot
+        self.singular_line = (slice(None),) + (0,) * lines.ndim if singular else None
+        if singular:
+            q[(-1,) + (0,) * lines.ndim] = 0.0
         self.axis, self.e = axis, e
         self.q = q.astype(dtype)
 
     def solve(self, g):
+        """Solve in place along ``axis``; returns ``g``."""
         x = np.moveaxis(g, self.axis, 0)
         q = self.q
         x *= q
@@ -402,4 +418,6 @@ class _ThomasSweep:
         for i in range(x.shape[0] - 2, -1, -1):
             np.multiply(q[i], x[i + 1], out=tmp)
             x[i] -= tmp
+        if self.singular_line is not None:
+            x[self.singular_line] -= x[self.singular_line].mean()
         return g

@@ -221,6 +221,17 @@ def test_float32_and_complex(method, bc):
     assert ui.dtype == np.float64
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("shape, bc", [((9,), "dirichlet"), ((6, 5), "neumann"),
+                                       ((4, 5, 3), ["periodic", "dirichlet", "neumann"])])
+def test_rhs_untouched_without_boundary(method, shape, bc):
+    g = kl.Grid(shape, bc=bc)
+    f = random_rhs(g)
+    keep = f.copy()
+    kl.solve_poisson(f, g, method=method)
+    np.testing.assert_array_equal(f, keep)
+
+
 def test_input_not_modified_unless_asked():
     g = kl.Grid((16, 16))
     f = random_rhs(g)

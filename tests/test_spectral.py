@@ -83,9 +83,22 @@ def test_tridiagonal_axis_choice():
     g = kl.Grid((255, 256), bc="dirichlet")
     assert SpectralSolver(g).tridiagonal_axis == 1
     assert SpectralSolver(kl.Grid((8, 8), bc="periodic")).tridiagonal_axis is None
-    # Singular: a Neumann-Neumann line system would be singular.
-    assert SpectralSolver(kl.Grid((8, 8), bc="neumann")).tridiagonal_axis is None
-    assert SpectralSolver(kl.Grid((8, 8), bc="neumann"), shift=1.0).tridiagonal_axis == 0
+    # Singular grids too: the one singular line is grounded, then centred.
+    assert SpectralSolver(kl.Grid((8, 8), bc="neumann")).tridiagonal_axis == 0
+    assert SpectralSolver(kl.Grid((8, 8), bc="neumann"), shift=-1.0).tridiagonal_axis is None
+
+
+@pytest.mark.parametrize("bc", [["neumann", "neumann", "periodic"], ["periodic", "neumann"],
+                                ["neumann"]])
+def test_singular_tridiagonal_sweep_gives_zero_mean_solution(bc):
+    g = kl.Grid((6, 7, 4)[: len(bc)], bc=bc)
+    solver = SpectralSolver(g)
+    assert solver.tridiagonal_axis is not None
+    f = np.random.default_rng(1).standard_normal(g.shape)
+    f -= f.mean()
+    u = solver.solve(f.copy())
+    assert abs(u.mean()) < 1e-13
+    np.testing.assert_allclose((kl.laplacian(g) @ u.ravel()).reshape(g.shape), f, atol=1e-11)
 
 
 def test_dense_eigenbasis_refuses_huge_axis():
