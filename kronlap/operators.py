@@ -151,11 +151,13 @@ def kron_sum(*mats, format="csr"):
 
     Notes
     -----
-    The sum is assembled in one vectorized pass, without sorting: factors
-    with few diagonals (second differences, periodic or not) go through DIA
-    storage, since diagonal ``o`` of factor ``k`` is diagonal
-    ``o * stride_k`` of the sum; other factors go through ordered COO
-    triplets.
+    The sum is assembled as canonical CSR without sorting, one axis at a
+    time: ``kron(A0, I) + kron(I, B)`` with ``B`` the sum of the remaining
+    factors. Rows of ``A0`` that look alike relative to their diagonal (the
+    interior rows of a second difference) share one block-row template that
+    is broadcast over the whole run of block rows, so the cost is a few
+    passes over the result's memory. Diagonal entries are always stored,
+    zeros included.
 
     Examples
     --------
@@ -168,106 +170,136 @@ def kron_sum(*mats, format="csr"):
     if not mats:
         raise ValueError("kron_sum needs at least one matrix")
     factors = [_as_square_sparse(m, f"mats[{k}]") for k, m in enumerate(mats)]
-    sizes = tuple(f.shape[0] for f in factors)
     dtype = np.result_type(*(f.dtype for f in factors))
-    banded = [sp.dia_array(f) for f in factors]
-    n_diagonals = sum(b.offsets.size for b in banded)
-    nnz = sum(f.nnz * (np.prod(sizes, dtype=np.int64) // f.shape[0]) for f in factors)
-    if n_diagonals * np.prod(sizes, dtype=np.int64) <= 2 * nnz + np.prod(sizes):
-        out = _kron_sum_banded(banded, sizes, dtype)
-    else:
-        out = _kron_sum_scattered(factors, sizes, dtype)
+    total = int(np.prod([f.shape[0] for f in factors], dtype=np.int64))
+    idx_dtype = np.int32 if total < 2**31 and _kron_sum_nnz(factors) < 2**31 else np.int64
+    factors = [_with_diagonal(f, dtype, idx_dtype) for f in factors]
+    out = factors[-1]
+    for factor in reversed(factors[:-1]):
+        out = _kron_sum_pair(factor, out, idx_dtype)
     return out if format == "csr" else out.asformat(format)
 
 
-def _kron_sum_banded(banded, sizes, dtype):
-    """Kronecker sum of factors with few diagonals, through DIA storage.
-
-    Diagonal ``o`` of factor ``k`` becomes diagonal ``o * stride_k`` of the
-    sum, and these never coincide for different ``(k, o)`` except ``o = 0``
-    (``|o| < n_k``). scipy's compiled DIA-to-CSR pass then writes canonical
-    CSR directly.
-    """
+def _kron_sum_nnz(factors) -> int:
+    """Upper bound on the stored entries of the Kronecker sum."""
+    sizes = [f.shape[0] for f in factors]
     total = int(np.prod(sizes, dtype=np.int64))
-    strides = [int(np.prod(sizes[k + 1 :], dtype=np.int64)) for k in range(len(sizes))]
-    offsets = sorted(
-        {int(o) * s for b, s in zip(banded, strides) for o in b.offsets} | {0}
-    )
-    row_of = {o: i for i, o in enumerate(offsets)}
-    data = np.zeros((len(offsets), total), dtype=dtype)
-    for k, (b, stride) in enumerate(zip(banded, strides)):
-        n = sizes[k]
-        view_shape = (total // (n * stride), n, stride)
-        for o, values in zip(b.offsets, b.data):
-            # DIA data are column-indexed: data[d, j] = A[j - o, j]. Slots
-            # outside the 1D matrix may hold anything, and in the sum they
-            # would land on real entries of neighbouring blocks: zero them.
-            # scipy may also store fewer than n columns (the rest are zero).
-            o = int(o)
-            column = np.zeros(n, dtype=dtype)
-            valid = slice(max(0, o), min(n, n + o, values.size))
-            column[valid] = values[valid]
-            target = data[row_of[o * stride]].reshape(view_shape)
-            target += column[None, :, None]
-    return sp.dia_array((data, offsets), shape=(total, total)).tocsr()
+    return sum((f.nnz + f.shape[0]) * (total // f.shape[0]) for f in factors)
 
 
-def _kron_sum_scattered(factors, sizes, dtype):
-    """Kronecker sum of general sparse factors, from sorted COO triplets.
+def _with_diagonal(mat, dtype, idx_dtype):
+    """Canonical CSR copy of ``mat`` that stores every diagonal entry.
 
-    In a row with grid multi-index ``(i_0, ..., i_{d-1})`` the entry of
-    ``A_k`` in column ``c`` sits at offset ``(c - i_k) * stride_k``; since
-    ``|c - i_k| < n_k`` these never collide between axes and are ordered by
-    axis. The row's sorted columns are therefore the strictly lower entries
-    of ``A_0, A_1, ...``, the summed diagonal, then the strictly upper
-    entries of ``..., A_1, A_0``; emitting triplets in that order lets
-    scipy's stable COO-to-CSR bucket pass produce canonical CSR without a
-    sort.
+    Zeros on the diagonal are kept as explicit entries, so that the
+    diagonal of the other factors can be added in place.
     """
-    total = int(np.prod(sizes, dtype=np.int64))
-    idx_dtype = np.int32 if total < 2**31 else np.int64
-    strides = [int(np.prod(sizes[k + 1 :], dtype=np.int64)) for k in range(len(sizes))]
-    lower, upper = [], []
-    diagonal = np.zeros((), dtype=dtype)
-    for k, factor in enumerate(factors):
-        factor = factor.tocsr()
-        factor.sum_duplicates()  # canonical: sorted columns within each row
-        coo = factor.tocoo()
-        r, c, v = coo.row, coo.col, coo.data
-        n, stride = sizes[k], strides[k]
-        outer = total // (n * stride)
-        for part, keep in ((lower, c < r), (upper, c > r)):
-            part.append(_embed(r[keep], c[keep], v[keep], n, stride, outer, idx_dtype))
-        shape = [1] * len(sizes)
-        shape[k] = n
-        diagonal = diagonal + factor.diagonal().astype(dtype).reshape(shape)
+    coo = sp.coo_array(mat)
+    n = coo.shape[0]
+    diag = np.arange(n)
+    rows = np.concatenate([coo.row, diag])
+    cols = np.concatenate([coo.col, diag])
+    vals = np.concatenate([coo.data.astype(dtype), np.zeros(n, dtype=dtype)])
+    out = sp.csr_array((vals, (rows, cols)), shape=(n, n))
+    out.sum_duplicates()
+    out.indices = out.indices.astype(idx_dtype)
+    out.indptr = out.indptr.astype(idx_dtype)
+    return out
 
-    diag_index = np.arange(total, dtype=idx_dtype)
-    pieces = lower + [(diag_index, diag_index, np.broadcast_to(diagonal, sizes).ravel())]
-    pieces += upper[::-1]
-    rows = np.concatenate([p[0] for p in pieces])
-    cols = np.concatenate([p[1] for p in pieces])
-    vals = np.concatenate([np.asarray(p[2], dtype=dtype) for p in pieces])
-    out = sp.coo_array((vals, (rows, cols)), shape=(total, total)).tocsr()
+
+def _kron_sum_pair(A, B, idx_dtype):
+    """``kron(A, I_m) + kron(I_n, B)`` for canonical CSR ``A``, ``B`` (diagonals stored).
+
+    Block row ``i`` of the result (rows ``i*m .. i*m+m-1``) is ``B`` shifted
+    to block column ``i``, with ``A[i, i]`` added on its diagonal, plus
+    ``A[i, c] I`` in block column ``c`` for the off-diagonal entries of row
+    ``i`` of ``A``. Row ``i*m + r`` therefore holds, in sorted order, the
+    entries of ``A`` left of the diagonal (columns ``c*m + r``), row ``r``
+    of ``B``, then those right of the diagonal. Block rows whose row of
+    ``A`` looks the same relative to the diagonal (all interior rows of a
+    second difference) share one template, which is written for the whole
+    run of block rows in one broadcast: the result is canonical CSR without
+    any sort, in a few passes over its memory.
+    """
+    n, m = A.shape[0], B.shape[0]
+    dtype = np.result_type(A.dtype, B.dtype)
+    b_counts = np.diff(B.indptr)
+    b_rows = np.repeat(np.arange(m, dtype=idx_dtype), b_counts)
+    b_diag = np.flatnonzero(B.indices == b_rows)  # one stored diagonal per row
+
+    templates, runs = {}, []
+    for i in range(n):
+        start, stop = A.indptr[i], A.indptr[i + 1]
+        cols, vals = A.indices[start:stop], A.data[start:stop]
+        key = (tuple(cols - i), tuple(vals.tolist()))
+        if runs and runs[-1][0] == key and runs[-1][2] == i:
+            runs[-1][2] = i + 1
+        else:
+            runs.append([key, i, i + 1])
+        if key not in templates:
+            t_indptr, t_indices, t_data = _block_row_template(
+                cols - i, vals, B, b_rows, b_diag, dtype
+            )
+            templates[key] = (t_indptr.astype(idx_dtype), t_indices.astype(idx_dtype), t_data)
+
+    block_nnz = np.empty(n, dtype=np.int64)
+    for key, first, stop in runs:
+        block_nnz[first:stop] = templates[key][2].size
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(block_nnz, out=starts[1:])
+    nnz = int(starts[-1])
+    indptr = np.empty(n * m + 1, dtype=idx_dtype)
+    indices = np.empty(nnz, dtype=idx_dtype)
+    data = np.empty(nnz, dtype=dtype)
+    indptr[-1] = nnz
+    for key, first, stop in runs:
+        t_indptr, t_indices, t_data = templates[key]
+        count, size = stop - first, t_data.size
+        block_columns = (np.arange(first, stop, dtype=idx_dtype) * m)[:, None]
+        span = slice(int(starts[first]), int(starts[stop]))
+        # Written straight into place: no temporaries of the result's size.
+        np.add(t_indices, block_columns, out=indices[span].reshape(count, size))
+        np.copyto(data[span].reshape(count, size), t_data)
+        np.add(t_indptr, starts[first:stop, None].astype(idx_dtype),
+               out=indptr[first * m : stop * m].reshape(count, m))
+    out = sp.csr_array((data, indices, indptr), shape=(n * m, n * m))
+    out.has_sorted_indices = True
     out.has_canonical_format = True
     return out
 
 
-def _embed(r, c, v, n, stride, outer, idx_dtype):
-    """Triplets of ``kron(I_outer, A, I_stride)`` for the entries ``(r, c, v)``.
+def _block_row_template(offsets, vals, B, b_rows, b_diag, dtype):
+    """CSR pieces of one block row, columns relative to its own block column.
 
-    Ordered by row, then by the order of ``(r, c)`` within a row.
+    ``offsets``/``vals``: the row of ``A`` as column offsets from its
+    diagonal and values (sorted, diagonal included).
     """
-    base = (
-        np.arange(outer, dtype=idx_dtype)[:, None, None] * (n * stride)
-        + np.arange(stride, dtype=idx_dtype)[None, None, :]
-    )
-    rows = (base + (r.astype(idx_dtype) * stride)[None, :, None]).ravel()
-    shift = np.repeat(
-        np.tile((c.astype(idx_dtype) - r.astype(idx_dtype)) * stride, outer), stride
-    )
-    vals = np.broadcast_to(v[None, :, None], (outer, v.size, stride)).ravel()
-    return rows, rows + shift, vals
+    m = B.shape[0]
+    lower, upper = offsets < 0, offsets > 0
+    p, q = int(lower.sum()), int(upper.sum())
+    diag_value = vals[offsets == 0].sum()
+    width = p + q
+    counts = np.diff(B.indptr) + width
+    t_indptr = np.zeros(m, dtype=np.int64)
+    np.cumsum(counts[:-1], out=t_indptr[1:])
+    size = B.nnz + m * width
+    t_indices = np.empty(size, dtype=np.int64)
+    t_data = np.empty(size, dtype=dtype)
+    rows = np.arange(m)
+    # Row r's B entries come after r * width extra entries and its p lower ones.
+    b_pos = np.arange(B.nnz) + b_rows * width + p
+    t_indices[b_pos] = B.indices
+    b_vals = B.data.astype(dtype, copy=True)
+    b_vals[b_diag] += diag_value
+    t_data[b_pos] = b_vals
+    for j, (offset, value) in enumerate(zip(offsets[lower], vals[lower])):
+        pos = B.indptr[:-1] + rows * width + j
+        t_indices[pos] = offset * m + rows
+        t_data[pos] = value
+    for j, (offset, value) in enumerate(zip(offsets[upper], vals[upper])):
+        pos = B.indptr[1:] + rows * width + p + j
+        t_indices[pos] = offset * m + rows
+        t_data[pos] = value
+    return t_indptr, t_indices, t_data
 
 
 def laplacian(grid: Grid, format="csr"):
