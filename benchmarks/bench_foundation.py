@@ -46,7 +46,7 @@ def bare_pair(bc, x, workers):
     return fft.irfftn(fft.rfftn(x, workers=workers), s=x.shape, workers=workers)
 
 
-def bench_solve(shapes, repeat, workers):
+def bench_solve(shapes, repeat, workers, fft_backend=None):
     print(f"{'shape':>16} {'bc':>10} {'solve [s]':>10} {'pair [s]':>10} {'ratio':>7} "
           f"{'target':>7}  strategy")
     rng = np.random.default_rng(0)
@@ -55,7 +55,7 @@ def bench_solve(shapes, repeat, workers):
         for bc in ("dirichlet", "neumann", "periodic"):
             grid = kl.Grid(shape, bc=bc)
             rhs = f - f.mean() if grid.is_singular else f
-            solver = kl.PoissonSolver(grid, workers=workers)
+            solver = kl.PoissonSolver(grid, workers=workers, fft_backend=fft_backend)
             t_solve = median_time(lambda s=solver, r=rhs: s.solve(r), repeat)
             t_pair = median_time(lambda b=bc, r=rhs: bare_pair(b, r, workers), repeat)
             target = 1.2 if bc == "periodic" else 1.0
@@ -84,6 +84,8 @@ def main(argv=None):
     parser.add_argument("--small", action="store_true", help="quick run on small grids")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--fft-backend", choices=["scipy", "pyfftw"], default="scipy",
+                        help="backend of the solver's transforms (the pair stays scipy's)")
     args = parser.parse_args(argv)
     if args.small:
         shapes, n = [(256, 256), (255, 255), (32, 32, 32)], 256
@@ -91,7 +93,15 @@ def main(argv=None):
         shapes, n = [(2048, 2048), (2047, 2047), (256, 256, 256)], 2048
     print(f"kronlap {kl.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
           f"workers={args.workers}, median of {args.repeat}")
-    bench_solve(shapes, args.repeat, args.workers)
+    if args.fft_backend == "pyfftw":
+        import pyfftw
+
+        # Global pyFFTW settings belong to the caller, here the benchmark.
+        pyfftw.interfaces.cache.enable()
+        pyfftw.interfaces.cache.set_keepalive_time(600)
+        pyfftw.config.PLANNER_EFFORT = "FFTW_MEASURE"
+    print(f"solver transforms: {args.fft_backend}; bare pair: scipy.fft")
+    bench_solve(shapes, args.repeat, args.workers, args.fft_backend)
     bench_assembly(n, args.repeat)
 
 

@@ -79,6 +79,14 @@ class PoissonSolver:
         or the one with the slowest transform, ``None`` transforms all axes.
     workers : int, optional
         Threads for ``scipy.fft`` (default: all CPUs).
+    fft_backend : {None, "scipy", "pyfftw"} or scipy.fft backend, optional
+        ``"fft"``/``"eig"`` only: the ``scipy.fft`` backend the transforms run
+        under (``scipy.fft.set_backend``). ``"pyfftw"`` uses
+        ``pyfftw.interfaces.scipy_fft`` (``pip install kronlap[fast]``); it
+        pays off once pyFFTW's plan cache is on and its planner measures
+        (``pyfftw.interfaces.cache.enable()``,
+        ``pyfftw.config.PLANNER_EFFORT = "FFTW_MEASURE"``), settings that
+        are global and therefore left to the caller. Default: scipy's own.
 
     Attributes
     ----------
@@ -131,6 +139,7 @@ class PoissonSolver:
         on_nonconvergence: str = "raise",
         tridiagonal_axis="auto",
         workers: int | None = None,
+        fft_backend=None,
     ):
         self.grid = _check_grid(grid)
         self.shift = _check_shift(shift)
@@ -164,6 +173,7 @@ class PoissonSolver:
                 dense=self.method == "eig",
                 tridiagonal_axis=tridiagonal_axis if self.method == "fft" else None,
                 workers=workers,
+                fft_backend=_resolve_fft_backend(fft_backend),
             )
         elif self.method == "direct":
             self._impl = _DirectSolver(self.grid, self.shift, self.singular)
@@ -406,6 +416,25 @@ class _CGSolver:
         else:
             u, iterations, residual = self._solve_real(flat)
         return u.reshape(rhs.shape).astype(rhs.dtype, copy=False), iterations, residual
+
+
+def _resolve_fft_backend(fft_backend):
+    if fft_backend is None or fft_backend == "scipy":
+        return None
+    if fft_backend == "pyfftw":
+        try:
+            import pyfftw.interfaces.scipy_fft as backend
+        except ImportError:
+            raise ValueError(
+                "fft_backend='pyfftw' needs pyFFTW: pip install 'kronlap[fast]'"
+            ) from None
+        return backend
+    if isinstance(fft_backend, str) or not hasattr(fft_backend, "__ua_function__"):
+        raise ValueError(
+            f"fft_backend must be None, 'scipy', 'pyfftw' or a scipy.fft backend, got "
+            f"{fft_backend!r}"
+        )
+    return fft_backend
 
 
 def _check_shift(shift) -> float:

@@ -17,6 +17,8 @@ every axis; its eigenvalues are the sums of the 1D ones.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import scipy.fft
 import scipy.linalg
@@ -232,6 +234,10 @@ class SpectralSolver:
         transforms every axis.
     workers : int or None
         Threads for ``scipy.fft``.
+    fft_backend : object or None
+        A ``scipy.fft`` backend (e.g. ``pyfftw.interfaces.scipy_fft``) that
+        the transforms run under, through ``scipy.fft.set_backend``;
+        ``None`` uses scipy's own.
 
     Notes
     -----
@@ -241,8 +247,9 @@ class SpectralSolver:
     """
 
     def __init__(self, grid: Grid, shift: float = 0.0, *, dense: bool = False,
-                 tridiagonal_axis="auto", workers=None):
+                 tridiagonal_axis="auto", workers=None, fft_backend=None):
         self.grid, self.shift, self.workers = grid, float(shift), workers
+        self.fft_backend = fft_backend
         self.singular = grid.is_singular and self.shift == 0.0
         if tridiagonal_axis == "auto":
             tridiagonal_axis = None if dense else self._pick_tridiagonal_axis()
@@ -297,23 +304,30 @@ class SpectralSolver:
         real = not np.iscomplexobj(x)
         if not self._order and not overwrite:
             return x.copy()
-        for axis in self._order:
-            t = self.axes[axis]
-            if real and axis == self.real_fft_axis:
-                x = t.forward_real(x, axis, self.workers)
-            else:
-                x = t.forward(x, axis, self.workers, overwrite=overwrite)
-            overwrite = True  # later transforms work on our own intermediate
+        with self._backend():
+            for axis in self._order:
+                t = self.axes[axis]
+                if real and axis == self.real_fft_axis:
+                    x = t.forward_real(x, axis, self.workers)
+                else:
+                    x = t.forward(x, axis, self.workers, overwrite=overwrite)
+                overwrite = True  # later transforms work on our own intermediate
         return x
+
+    def _backend(self):
+        if self.fft_backend is None:
+            return contextlib.nullcontext()
+        return scipy.fft.set_backend(self.fft_backend)
 
     def inverse(self, coeffs, real: bool):
         """Grid values from eigenbasis coefficients; real output if ``real``."""
-        for axis in reversed(self._order):
-            t = self.axes[axis]
-            if real and axis == self.real_fft_axis:
-                coeffs = t.inverse_real(coeffs, axis, self.workers)
-            else:
-                coeffs = t.inverse(coeffs, axis, self.workers)
+        with self._backend():
+            for axis in reversed(self._order):
+                t = self.axes[axis]
+                if real and axis == self.real_fft_axis:
+                    coeffs = t.inverse_real(coeffs, axis, self.workers)
+                else:
+                    coeffs = t.inverse(coeffs, axis, self.workers)
         return coeffs.real if real and np.iscomplexobj(coeffs) else coeffs
 
     def apply_function(self, x, function):

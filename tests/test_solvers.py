@@ -348,3 +348,21 @@ def test_no_warnings_on_regular_solves():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         kl.solve_poisson(random_rhs(g), g)
+
+
+def test_fft_backend_option():
+    g = kl.Grid((12, 10), bc=["periodic", "dirichlet"])
+    f = random_rhs(g)
+    ref = kl.solve_poisson(f, g, fft_backend="scipy")
+    with pytest.raises(ValueError, match="fft_backend"):
+        kl.PoissonSolver(g, fft_backend="mkl")
+    try:
+        import pyfftw  # noqa: F401
+    except ImportError:
+        with pytest.raises(ValueError, match=r"kronlap\[fast\]"):
+            kl.PoissonSolver(g, fft_backend="pyfftw")
+    else:
+        np.testing.assert_allclose(kl.solve_poisson(f, g, fft_backend="pyfftw"), ref,
+                                   atol=1e-12)
+    # Any scipy.fft backend object works, e.g. scipy's own.
+    np.testing.assert_allclose(kl.solve_poisson(f, g, fft_backend="scipy"), ref)
