@@ -277,7 +277,7 @@ class SpectralSolver:
         # data stay real, and half as large, for as long as possible.
         self._order = sorted(
             (k for k, t in enumerate(self.axes) if t is not None),
-            key=lambda k: (self.axes[k].kind == "fft") + (k != self.real_fft_axis),
+            key=lambda k: 0 if self.axes[k].kind != "fft" else 1 if k == self.real_fft_axis else 2,
         )
         self._denominators = {}
         self._operator(real=True, dtype=np.float64)  # the common case, set up now

@@ -106,3 +106,24 @@ def test_singular_tridiagonal_sweep_gives_zero_mean_solution(bc):
 def test_dense_eigenbasis_refuses_huge_axis():
     with pytest.raises(MemoryError, match="GiB"):
         kl.AxisTransform(2_000_000, 1.0, ("dirichlet", "neumann"))
+
+
+@pytest.mark.parametrize("bc", [["periodic", "dirichlet"], ["periodic", "periodic", "neumann"],
+                                ["neumann", "periodic", ("dirichlet", "neumann")]])
+def test_real_data_stay_real_until_the_fft(bc, monkeypatch):
+    """Real-to-real transforms run before any FFT, on real data."""
+    g = kl.Grid((6, 5, 4)[: len(bc)], bc=bc)
+    solver = SpectralSolver(g, tridiagonal_axis=None)
+    seen = []
+    for t in solver.axes:
+        original = t.forward
+
+        def spy(x, axis, workers=None, overwrite=False, _original=original, _kind=t.kind):
+            seen.append((_kind, np.iscomplexobj(x)))
+            return _original(x, axis, workers, overwrite)
+
+        monkeypatch.setattr(t, "forward", spy)
+    solver.forward(np.random.default_rng(0).standard_normal(g.shape))
+    for kind, was_complex in seen:
+        if kind != "fft":
+            assert not was_complex, seen
