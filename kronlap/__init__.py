@@ -5,8 +5,12 @@ The grid Laplacian is the Kronecker sum of 1D second differences,
 diagonalized (FFT / DST / DCT per axis) and solved from those 1D pieces.
 """
 
+from . import image as image
 from .convolution import circulant, circulant_eigenvalues, cyclic_convolve
+from .diffusion import diffusion
 from .grid import Grid
+from .heat import solve_heat
+from .multigrid import amg_hierarchy
 from .operators import kron_product, kron_sum, laplacian, second_difference
 from .solvers import (
     ConvergenceError,
@@ -24,14 +28,17 @@ __all__ = [
     "ConvergenceWarning",
     "Grid",
     "PoissonSolver",
+    "amg_hierarchy",
     "axis_eigenvalues",
     "circulant",
     "circulant_eigenvalues",
     "cyclic_convolve",
+    "diffusion",
     "eigenvalues",
     "kron_product",
     "kron_sum",
     "laplacian",
     "second_difference",
+    "solve_heat",
     "solve_poisson",
 ]

@@ -1,0 +1,235 @@
+"""Multigrid benchmark: kronlap's pyamg path against plain pyamg, time and memory.
+
+For each problem, solve to a relative residual of 1e-8 (setup + solve, one
+random right-hand side) with
+
+* ``kronlap``: ``PoissonSolver(grid, method="multigrid", coeff=a)`` end to
+  end, *including* assembling the matrix (Ruge-Stuben AMG + CG, tuned);
+* kronlap variants that show what the tuning buys: pyamg's default
+  Ruge-Stuben options with plain V-cycles (no Krylov), CG with classical
+  interpolation in 3D, and smoothed aggregation + CG;
+* ``pyamg.solve(A, b, tol=1e-8)``, the black-box solver with its defaults;
+* ``pyamg.smoothed_aggregation_solver(A).solve(b, tol=1e-8)``, defaults.
+
+The pyamg baselines get the assembled matrix for free (not timed). Each
+run is a fresh process; its memory peak is the growth of the peak resident
+set size during setup + solve (``/proc/self/clear_refs``), or the
+tracemalloc peak where that is not available. Ratios are baseline time
+divided by kronlap time (> 1: kronlap is faster).
+
+Problems: 2D 1024^2 Dirichlet Poisson, 3D 128^3 Dirichlet Poisson, and 2D
+1024^2 ``div(a grad u)`` with ``a`` jumping between 1 and 100 on a 4 x 4
+checkerboard. ``--small`` divides the sizes (256^2, 32^3) for a quick run.
+
+Run: ``python benchmarks/bench_multigrid.py [--small] [--repeat N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+TOL = 1e-8
+
+PROBLEMS = {
+    "2d": {"title": "2D Dirichlet Poisson", "shape": (1024, 1024), "small": (256, 256)},
+    "3d": {"title": "3D Dirichlet Poisson", "shape": (128, 128, 128), "small": (32, 32, 32)},
+    "jump": {
+        "title": "2D div(a grad u), a in {1, 100}",
+        "shape": (1024, 1024),
+        "small": (256, 256),
+    },
+}
+
+# name -> (label, PoissonSolver keyword arguments) for the kronlap runs.
+KRONLAP = {
+    "kronlap": ("kronlap multigrid (RS + CG, tuned)", {}),
+    "kronlap_untuned": (
+        "kronlap, pyamg RS defaults, V-cycles only",
+        {"amg_options": {"interpolation": "classical"}, "accel": None},
+    ),
+    "kronlap_classical": (
+        "kronlap RS + CG, classical interpolation",
+        {"amg_options": {"interpolation": "classical"}},
+    ),
+    "kronlap_sa": ("kronlap SA + CG", {"amg": "sa"}),
+}
+BASELINES = {
+    "pyamg_solve": "pyamg.solve(A, b) defaults",
+    "pyamg_sa": "pyamg.smoothed_aggregation_solver(A).solve(b)",
+}
+
+
+def coefficient(grid, problem):
+    if problem != "jump":
+        return None
+    x, y = grid.mesh()
+    return np.where((np.floor(4 * x) + np.floor(4 * y)) % 2 == 0, 100.0, 1.0)
+
+
+class PeakMemory:
+    """Peak memory growth of this process inside a ``with`` block, in bytes."""
+
+    def __enter__(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as refs:
+                refs.write("5")  # reset the peak resident set size (VmHWM)
+            self.start = self._status("VmRSS")
+            self.method = "peak RSS growth"
+        except OSError:
+            tracemalloc.start()
+            self.method = "tracemalloc peak"
+        return self
+
+    def __exit__(self, *exc):
+        if self.method == "peak RSS growth":
+            self.peak = self._status("VmHWM") - self.start
+        else:
+            self.peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+
+    @staticmethod
+    def _status(key):
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+        raise OSError(key)
+
+
+def worker(problem, solver, shape):
+    """One measurement in this (fresh) process; prints a JSON line."""
+    import pyamg
+
+    import kronlap as kl
+
+    grid = kl.Grid(shape)
+    a = coefficient(grid, problem)
+    b = np.random.default_rng(0).standard_normal(grid.shape)
+    if solver in KRONLAP:
+        options = dict(KRONLAP[solver][1])
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            poisson = kl.PoissonSolver(grid, method="multigrid", coeff=a, tol=TOL, **options)
+            u = poisson.solve(b)
+            elapsed = time.perf_counter() - start
+        iterations = poisson.info["iterations"]
+        setup = poisson.info["setup_time"]
+        x = u.ravel()
+    # All runs solve A x = -b with the positive definite A = -L, where L u = b.
+    A = -(kl.laplacian(grid) if a is None else kl.diffusion(grid, a))
+    if solver not in KRONLAP:
+        rhs = -b.ravel()
+        history = []
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            if solver == "pyamg_solve":
+                x = pyamg.solve(A, rhs, tol=TOL, verb=False, residuals=history)
+                setup = None
+            else:
+                ml = pyamg.smoothed_aggregation_solver(A)
+                setup = time.perf_counter() - start
+                x = ml.solve(rhs, tol=TOL, residuals=history)
+            elapsed = time.perf_counter() - start
+        iterations = len(history) - 1
+    residual = np.linalg.norm(-b.ravel() - A @ x) / np.linalg.norm(b)
+    print(
+        json.dumps(
+            {
+                "time": elapsed,
+                "setup": setup,
+                "iterations": iterations,
+                "residual": float(residual),
+                "memory": memory.peak,
+                "memory_method": memory.method,
+            }
+        )
+    )
+
+
+def measure(problem, solver, shape, repeat):
+    runs = []
+    for _ in range(repeat):
+        done = subprocess.run(
+            [sys.executable, __file__, "--worker", problem, solver, *map(str, shape)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{problem}/{solver} failed:\n{done.stderr}")
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return min(runs, key=lambda run: run["time"])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="quick run on smaller grids")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per entry (min is kept)")
+    parser.add_argument("--problems", nargs="+", choices=list(PROBLEMS), default=list(PROBLEMS))
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        problem, solver, *shape = args.worker
+        worker(problem, solver, tuple(int(n) for n in shape))
+        return
+
+    import pyamg
+    import scipy
+
+    print(
+        f"kronlap multigrid benchmark: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"pyamg {pyamg.__version__}; tol {TOL:g}, min of {args.repeat} run(s), fresh "
+        f"process each"
+    )
+    for problem in args.problems:
+        spec = PROBLEMS[problem]
+        shape = spec["small"] if args.small else spec["shape"]
+        size = "x".join(map(str, shape))
+        print(f"\n{spec['title']}, {size} ({int(np.prod(shape)):,} unknowns)")
+        names = ["kronlap", "kronlap_untuned", "kronlap_sa"]
+        if len(shape) == 3:
+            names.insert(2, "kronlap_classical")
+        names += list(BASELINES)
+        results = {name: measure(problem, name, shape, args.repeat) for name in names}
+        ours = results["kronlap"]["time"]
+        print(
+            f"  {'solver':50s} {'time s':>7s} {'setup s':>7s} {'iters':>5s} "
+            f"{'residual':>8s} {'peak MiB':>8s} {'vs kronlap':>10s}"
+        )
+        for name in names:
+            run = results[name]
+            label = KRONLAP[name][0] if name in KRONLAP else BASELINES[name]
+            setup = "-" if run["setup"] is None else f"{run['setup']:.2f}"
+            missed = " (missed tol)" if run["residual"] > TOL else ""
+            print(
+                f"  {label:50s} {run['time']:7.2f} {setup:>7s} {run['iterations']:5d} "
+                f"{run['residual']:8.1e} {run['memory'] / 2**20:8.0f} "
+                f"{run['time'] / ours:9.2f}x{missed}"
+            )
+        for name, target in (("pyamg_solve", 3.0), ("pyamg_sa", 1.0)):
+            ratio = results[name]["time"] / ours
+            verdict = "met" if ratio >= target else "MISSED"
+            if results[name]["residual"] > TOL:
+                verdict += f"; the baseline stopped at residual {results[name]['residual']:.1e}"
+            print(
+                f"  kronlap is {ratio:.2f}x faster than {BASELINES[name]} "
+                f"(target >= {target:g}x: {verdict})"
+            )
+    print(
+        f"\nmemory: {results['kronlap']['memory_method']} during setup + solve; kronlap's "
+        f"includes assembling the matrix, the pyamg baselines' does not"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+"""``python -m kronlap``: the ``kronlap`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

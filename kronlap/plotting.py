@@ -1,0 +1,91 @@
+"""Figures for the command line: solution and error, solver scaling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_solution(grid, u, exact, path, title="kronlap"):
+    """Save ``u`` and ``u - exact`` side by side (2D grids) to ``path``."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
+    extent = (0, grid.lengths[0], 0, grid.lengths[1])
+    error = u - exact
+    im = axes[0].imshow(u.T, origin="lower", extent=extent, cmap="viridis")
+    axes[0].set_title(f"{title}: solution u")
+    fig.colorbar(im, ax=axes[0], label="u")
+    limit = float(np.abs(error).max()) or 1.0
+    im = axes[1].imshow(error.T, origin="lower", extent=extent, cmap="RdBu_r",
+                        vmin=-limit, vmax=limit)
+    axes[1].set_title(f"error u - u_exact (max {limit:.1e})")
+    fig.colorbar(im, ax=axes[1], label="error")
+    for ax in axes:
+        ax.set_xlabel("x (axis 0)")
+        ax.set_ylabel("y (axis 1)")
+    fig.savefig(Path(path), dpi=110)
+    plt.close(fig)
+
+
+def plot_scaling(records, slopes, path, title="time against unknowns"):
+    """Log-log plot of setup + solve time against unknowns, one line per method."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5), constrained_layout=True)
+    methods = list(dict.fromkeys(r["method"] for r in records))
+    for method in methods:
+        rows = [r for r in records if r["method"] == method and r["status"] == "ok"]
+        if not rows:
+            continue
+        n = [r["unknowns"] for r in rows]
+        t = [r["setup_s"] + r["solve_s"] for r in rows]
+        label = method + (f" (slope {slopes[method]:.2f})" if method in slopes else "")
+        ax.loglog(n, t, "o-", label=label)
+    all_n = sorted({r["unknowns"] for r in records})
+    if len(all_n) >= 2:
+        ok = [r for r in records if r["status"] == "ok"]
+        anchor = min(r["setup_s"] + r["solve_s"] for r in ok) if ok else 1e-3
+        ref = np.array(all_n, dtype=float)
+        for power, style in ((1.0, ":"), (1.5, "--")):
+            ax.loglog(ref, anchor * (ref / ref[0]) ** power, "k" + style, alpha=0.5,
+                      label=f"N^{power:g} (reference)")
+    ax.set_xlabel("unknowns N")
+    ax.set_ylabel("setup + solve time [s]")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.savefig(Path(path), dpi=110)
+    plt.close(fig)
+
+
+def plot_comparison(records, path, title="solvers"):
+    """Setup, solve and total time per method, side by side on a log axis."""
+    plt = _pyplot()
+    rows = [r for r in records if r["status"] == "ok"]
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5), constrained_layout=True)
+    names = [("* " if r.get("fastest") else "") + r["method"] for r in rows]
+    y = np.arange(len(rows))
+    floor = 1e-5  # setup-free peers would vanish on a log axis
+    for offset, key, color in ((-0.27, "setup_s", "tab:blue"), (0.0, "solve_s", "tab:orange")):
+        ax.barh(y + offset, [max(r[key], floor) for r in rows], height=0.27,
+                label=key.replace("_s", ""), color=color)
+    ax.barh(y + 0.27, [r["setup_s"] + r["solve_s"] for r in rows], height=0.27,
+            label="setup + solve", color="tab:gray")
+    ax.set_yticks(y, names)
+    ax.set_xscale("log")
+    ax.set_xlabel("time [s] (log scale)")
+    ax.set_title(title + "  (* fastest)")
+    ax.invert_yaxis()
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    fig.savefig(Path(path), dpi=110)
+    plt.close(fig)
