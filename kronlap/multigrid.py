@@ -31,6 +31,7 @@ import numbers
 
 import numpy as np
 import pyamg
+import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from pyamg import krylov
@@ -144,6 +145,27 @@ def amg_hierarchy(matrix, amg: str = "rs", *, ndim: int = 2, options: dict | Non
     return pyamg.smoothed_aggregation_solver(A, **kwargs)
 
 
+def _null_space_free_inverse(coarsest):
+    """Coarse solver for a singular hierarchy: pseudo-inverse without the null vector.
+
+    The Galerkin coarse matrices inherit the fine matrix's one-dimensional
+    null space. pyamg's default ``pinv`` cuts singular values relative to
+    the largest one, so a coarsest matrix of size 1 (its only entry a
+    rounding-level ``1e-14``, which happens with smoothed aggregation) is
+    inverted to ``1e14`` and stationary V-cycles diverge. Dropping the
+    smallest eigenvalue is exact here, whatever its rounding.
+    """
+    w, V = scipy.linalg.eigh(coarsest.toarray())
+    inverse = np.zeros_like(w)
+    inverse[1:] = 1.0 / w[1:]
+    pseudo_inverse = (V * inverse) @ V.T
+
+    def solve(_, b):
+        return pseudo_inverse @ b
+
+    return solve
+
+
 def _mean_free(krylov_method):
     """Wrap a pyamg Krylov method so that it stays orthogonal to the constants.
 
@@ -250,6 +272,11 @@ class MultigridSolver:
         self.matrix = self.hierarchy.levels[0].A
         self.tol, self.maxiter, self.cycle = float(tol), int(maxiter), cycle
         self.singular = bool(singular)
+        if self.singular:
+            coarsest = self.hierarchy.levels[-1].A
+            self.hierarchy.coarse_solver = pyamg.coarse_grid_solver(
+                _null_space_free_inverse(coarsest)
+            )
         if accel is None:
             self._accel = None
         else:
