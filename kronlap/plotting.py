@@ -74,14 +74,21 @@ def plot_comparison(records, path, title="solvers"):
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5), constrained_layout=True)
     names = [("* " if r.get("fastest") else "") + r["method"] for r in rows]
     y = np.arange(len(rows))
-    floor = 1e-5  # setup-free peers would vanish on a log axis
+    # Two decades below the fastest total; shorter bars (a peer's trivial
+    # setup, none at all for pyamg.solve) get a note instead of a sliver.
+    left = min(r["setup_s"] + r["solve_s"] for r in rows) / 100
     for offset, key, color in ((-0.27, "setup_s", "tab:blue"), (0.0, "solve_s", "tab:orange")):
-        ax.barh(y + offset, [max(r[key], floor) for r in rows], height=0.27,
+        drawn = [i for i, r in enumerate(rows) if r[key] >= left]
+        ax.barh(y[drawn] + offset, [rows[i][key] for i in drawn], height=0.27,
                 label=key.replace("_s", ""), color=color)
+        for i in sorted(set(range(len(rows))) - set(drawn)):
+            note = "not separate" if rows[i][key] <= 0 else f"< {left:.0e} s"
+            ax.text(left * 1.15, i + offset, f"{key[:-2]}: {note}", va="center", fontsize=7)
     ax.barh(y + 0.27, [r["setup_s"] + r["solve_s"] for r in rows], height=0.27,
             label="setup + solve", color="tab:gray")
     ax.set_yticks(y, names)
     ax.set_xscale("log")
+    ax.set_xlim(left=left)
     ax.set_xlabel("time [s] (log scale)")
     ax.set_title(title + "  (* fastest)")
     ax.invert_yaxis()
