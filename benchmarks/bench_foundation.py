@@ -29,13 +29,20 @@ import kronlap as kl
 
 
 def median_time(fn, repeat):
-    fn()  # warm up: page faults, plans
-    times = []
+    return median_times([fn], repeat)[0]
+
+
+def median_times(fns, repeat):
+    """Median time of each of ``fns``, run in turn so that load hits all alike."""
+    for fn in fns:
+        fn()  # warm up: page faults, plans
+    times = [[] for _ in fns]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, record in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            record.append(time.perf_counter() - start)
+    return [statistics.median(record) for record in times]
 
 
 def bare_pair(bc, x, workers):
@@ -56,8 +63,10 @@ def bench_solve(shapes, repeat, workers, fft_backend=None):
             grid = kl.Grid(shape, bc=bc)
             rhs = f - f.mean() if grid.is_singular else f
             solver = kl.PoissonSolver(grid, workers=workers, fft_backend=fft_backend)
-            t_solve = median_time(lambda s=solver, r=rhs: s.solve(r), repeat)
-            t_pair = median_time(lambda b=bc, r=rhs: bare_pair(b, r, workers), repeat)
+            t_solve, t_pair = median_times(
+                [lambda s=solver, r=rhs: s.solve(r), lambda b=bc, r=rhs: bare_pair(b, r, workers)],
+                repeat,
+            )
             target = 1.2 if bc == "periodic" else 1.0
             axis = solver._impl.tridiagonal_axis
             strategy = "transforms" if axis is None else f"tridiagonal on axis {axis}"
