@@ -1,0 +1,248 @@
+"""Geometric multigrid benchmark: ``method="gmg"`` against the pyamg paths, time and memory.
+
+For each problem, solve to a relative residual of 1e-8 (setup + solve, one
+random right-hand side) with
+
+* ``gmg``: ``PoissonSolver(grid, method="gmg", coeff=a)`` end to end
+  (matrix-free Kronecker geometric multigrid with its defaults: plain
+  V(1,1) cycles for constant coefficients, CG around them with ``coeff``);
+* ``gmg_cg``: the same with ``accel="cg"`` (constant coefficients only;
+  with ``coeff`` that is the default);
+* ``multigrid``: ``PoissonSolver(grid, method="multigrid", coeff=a)``,
+  kronlap's pyamg path, *including* assembling the matrix;
+* ``pyamg_solve``: ``pyamg.solve(A, b, tol=1e-8)``, the black-box solver,
+  given the assembled matrix for free (not timed).
+
+Each run is a fresh process (the minimum time of ``--repeat`` runs is
+kept, except for ``pyamg.solve``, which runs once); its memory peak is the growth of the peak
+resident set size during setup + solve (``/proc/self/clear_refs``), or the
+tracemalloc peak where that is not available. Ratios are the other
+solver's time (or memory) divided by gmg's (> 1: gmg is faster or
+smaller). A last table prints gmg's iteration counts from 64^2 to 1024^2.
+
+Problems: 2D 1024^2 Dirichlet Poisson, 3D 128^3 Dirichlet Poisson, and 2D
+1024^2 ``div(a grad u)`` with ``a`` jumping between 1 and ``--contrast``
+(default 100, as in ``bench_multigrid.py``) on a 4 x 4 checkerboard.
+``--small`` divides the sizes (256^2, 32^3) for a quick run.
+
+Run: ``python benchmarks/bench_gmg.py [--small] [--contrast C] [--repeat N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+TOL = 1e-8
+
+PROBLEMS = {
+    "2d": {"title": "2D Dirichlet Poisson", "shape": (1024, 1024), "small": (256, 256)},
+    "3d": {"title": "3D Dirichlet Poisson", "shape": (128, 128, 128), "small": (32, 32, 32)},
+    "jump": {
+        "title": "2D div(a grad u), 4x4 checkerboard",
+        "shape": (1024, 1024),
+        "small": (256, 256),
+    },
+}
+SOLVERS = {
+    "gmg": "kronlap gmg (defaults, matrix-free)",
+    "gmg_cg": "kronlap gmg, accel='cg'",
+    "multigrid": "kronlap multigrid (pyamg RS + CG, assembly)",
+    "pyamg_solve": "pyamg.solve(A, b), A given",
+}
+
+
+def coefficient(grid, problem, contrast):
+    if problem != "jump":
+        return None
+    x, y = grid.mesh()
+    return np.where((np.floor(4 * x) + np.floor(4 * y)) % 2 == 0, contrast, 1.0)
+
+
+def _status(key):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    raise OSError(key)
+
+
+class PeakMemory:
+    """Peak memory growth of this process inside a ``with`` block, in bytes."""
+
+    def __enter__(self):
+        try:
+            with open("/proc/self/clear_refs", "w") as refs:
+                refs.write("5")  # reset the peak resident set size (VmHWM)
+            self.start = _status("VmRSS")
+            self.method = "peak RSS growth"
+        except OSError:
+            tracemalloc.start()
+            self.method = "tracemalloc peak"
+        return self
+
+    def __exit__(self, *exc):
+        if self.method == "peak RSS growth":
+            self.peak = max(_status("VmHWM") - self.start, 0)
+        else:
+            self.peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+
+
+def worker(problem, solver, shape, contrast):
+    """One measurement in this (fresh) process; prints a JSON line."""
+    import pyamg
+
+    import kronlap as kl
+
+    grid = kl.Grid(shape)
+    a = coefficient(grid, problem, contrast)
+    b = np.random.default_rng(0).standard_normal(grid.shape)
+    # Warm up imports and thread pools on a small grid, outside the measurement.
+    small = kl.Grid((8,) * grid.ndim)
+    kl.PoissonSolver(small, method="gmg" if solver.startswith("gmg") else "multigrid").solve(
+        np.ones(small.shape)
+    )
+    if solver != "pyamg_solve":
+        options = {"method": "gmg" if solver.startswith("gmg") else "multigrid"}
+        if solver == "gmg_cg":
+            options["accel"] = "cg"
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            poisson = kl.PoissonSolver(grid, coeff=a, tol=TOL, **options)
+            u = poisson.solve(b)
+            elapsed = time.perf_counter() - start
+        iterations, setup = poisson.info["iterations"], poisson.info["setup_time"]
+        x = u.ravel()
+    A = -(kl.laplacian(grid) if a is None else kl.diffusion(grid, a))
+    if solver == "pyamg_solve":
+        history = []
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            x = pyamg.solve(A, -b.ravel(), tol=TOL, verb=False, residuals=history)
+            elapsed = time.perf_counter() - start
+        iterations, setup = len(history) - 1, None
+    residual = np.linalg.norm(-b.ravel() - A @ x) / np.linalg.norm(b)
+    print(
+        json.dumps(
+            {
+                "time": elapsed,
+                "setup": setup,
+                "iterations": iterations,
+                "residual": float(residual),
+                "memory": memory.peak,
+                "memory_method": memory.method,
+            }
+        )
+    )
+
+
+def measure(problem, solver, shape, contrast, repeat):
+    runs = []
+    for _ in range(1 if solver == "pyamg_solve" else repeat):
+        done = subprocess.run(
+            [sys.executable, __file__, "--worker", problem, solver, str(contrast)]
+            + [str(n) for n in shape],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{problem}/{solver} failed:\n{done.stderr}")
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return min(runs, key=lambda run: run["time"])
+
+
+def iteration_table(sizes):
+    import kronlap as kl
+
+    print("\ngmg iterations to 1e-8 (2D Dirichlet Poisson: CG + V(1,1), plain V(1,1))")
+    for n in sizes:
+        grid = kl.Grid((n, n))
+        b = np.random.default_rng(0).standard_normal(grid.shape)
+        counts = []
+        for accel in ("cg", None):
+            solver = kl.PoissonSolver(grid, method="gmg", tol=TOL, accel=accel)
+            solver.solve(b)
+            counts.append(solver.info["iterations"])
+        print(f"  {n:5d}^2: {counts[0]:3d} CG iterations, {counts[1]:3d} V-cycles")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="quick run on smaller grids")
+    parser.add_argument(
+        "--contrast", type=float, default=100.0, help="coefficient jump of the 'jump' problem"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per entry, fastest kept (pyamg.solve: 1)"
+    )
+    parser.add_argument("--problems", nargs="+", choices=list(PROBLEMS), default=list(PROBLEMS))
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        problem, solver, contrast, *shape = args.worker
+        worker(problem, solver, tuple(int(n) for n in shape), float(contrast))
+        return
+
+    import pyamg
+    import scipy
+
+    print(
+        f"kronlap gmg benchmark: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"pyamg {pyamg.__version__}; tol {TOL:g}, fastest of {args.repeat} run(s), fresh "
+        f"process each"
+    )
+    memory_method = None
+    for problem in args.problems:
+        spec = PROBLEMS[problem]
+        shape = spec["small"] if args.small else spec["shape"]
+        size = "x".join(map(str, shape))
+        title = spec["title"] + (f", a in {{1, {args.contrast:g}}}" if problem == "jump" else "")
+        print(f"\n{title}, {size} ({int(np.prod(shape)):,} unknowns)")
+        names = [name for name in SOLVERS if not (problem == "jump" and name == "gmg_cg")]
+        results = {
+            name: measure(problem, name, shape, args.contrast, args.repeat) for name in names
+        }
+        ours = results["gmg"]
+        memory_method = ours["memory_method"]
+        print(
+            f"  {'solver':45s} {'time s':>7s} {'setup s':>7s} {'iters':>5s} "
+            f"{'residual':>8s} {'peak MiB':>8s} {'time/gmg':>8s} {'mem/gmg':>8s}"
+        )
+        for name in names:
+            run = results[name]
+            setup = "-" if run["setup"] is None else f"{run['setup']:.2f}"
+            missed = " (missed tol)" if run["residual"] > TOL else ""
+            print(
+                f"  {SOLVERS[name]:45s} {run['time']:7.2f} {setup:>7s} {run['iterations']:5d} "
+                f"{run['residual']:8.1e} {run['memory'] / 2**20:8.0f} "
+                f"{run['time'] / ours['time']:7.2f}x "
+                f"{run['memory'] / max(ours['memory'], 1):7.2f}x{missed}"
+            )
+        ratio = results["multigrid"]["time"] / ours["time"]
+        verdict = "met" if ratio >= 3.0 else "MISSED"
+        print(
+            f"  gmg is {ratio:.2f}x faster than kronlap's pyamg path (target >= 3x: {verdict}); "
+            f"peak memory {ours['memory'] / 2**20:.0f} MiB against "
+            f"{results['multigrid']['memory'] / 2**20:.0f} (pyamg path) and "
+            f"{results['pyamg_solve']['memory'] / 2**20:.0f} (pyamg.solve)"
+        )
+    iteration_table((64, 128, 256) if args.small else (64, 128, 256, 512, 1024))
+    print(
+        f"\nmemory: {memory_method} during setup + solve; gmg's and the pyamg path's include "
+        f"building the operator, pyamg.solve's does not"
+    )
+
+
+if __name__ == "__main__":
+    main()

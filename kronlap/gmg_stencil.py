@@ -1,0 +1,388 @@
+"""Matrix-free ``2 ndim + 1``-point operators for the geometric multigrid levels.
+
+A level operator is ``S = -(div(a grad) - shift)`` on a grid, held as one
+array of face weights per axis, ``W_d = a_face / h_d**2``: face ``k`` of
+axis ``d`` joins unknowns ``k - 1`` and ``k``, faces ``0`` and ``n_d`` join
+the outermost unknowns to the boundary (zero weight on a Neumann side) and
+on a periodic axis face ``n_d`` repeats face 0. Then
+
+    (S u)_i = diag_i u_i - sum_d (W_d[i] u_{i - e_d} + W_d[i + e_d] u_{i + e_d}),
+    diag_i = shift + sum_d (W_d[i] + W_d[i + e_d]),
+
+with ``u = 0`` beyond the boundary. For the constant-coefficient Laplacian
+each ``W_d`` is a 1D array broadcast along the other axes (its interior
+entries all equal, so the operator is the Kronecker sum of the 1D second
+differences and the neighbour sums need no weights). Unknowns live in an
+array padded by one ghost layer per side (0, or the opposite edge on a
+periodic axis), so every neighbour is a slice: the operator, the residual
+and the red-black Gauss-Seidel smoother are array operations only and run
+unchanged on numpy and cupy.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .diffusion import _harmonic_mean
+
+__all__ = ["StencilOperator"]
+
+
+def _host(x) -> np.ndarray:
+    """A numpy copy (or view) of a numpy or cupy array."""
+    return x.get() if hasattr(x, "get") and not isinstance(x, np.ndarray) else np.asarray(x)
+
+
+def _grid_face_weights(grid, coeff):
+    """Face weights ``W_d`` (see the module notes) of ``div(coeff grad)`` on ``grid``."""
+    weights = []
+    for axis, (n, h, pair) in enumerate(zip(grid.shape, grid.h, grid.bc)):
+        low, high = pair
+        if coeff is None:
+            faces = np.full(n + 1, 1.0)
+            if low == "neumann":
+                faces[0] = 0.0
+            if high == "neumann":
+                faces[-1] = 0.0
+            view = [1] * grid.ndim
+            view[axis] = n + 1
+            faces = faces.reshape(view)
+        else:
+            a = np.moveaxis(coeff, axis, -1)
+            inner = _harmonic_mean(a[..., :-1], a[..., 1:])
+            if low == "periodic":
+                wrap = _harmonic_mean(a[..., -1:], a[..., :1])
+                parts = [wrap, inner, wrap]
+            else:
+                parts = [
+                    a[..., :1] if low == "dirichlet" else np.zeros_like(a[..., :1]),
+                    inner,
+                    a[..., -1:] if high == "dirichlet" else np.zeros_like(a[..., :1]),
+                ]
+            faces = np.moveaxis(np.concatenate(parts, axis=-1), -1, axis)
+        if low == "periodic" and n == 1:
+            faces = faces * 0.0  # a one-point periodic axis couples a point to itself
+        weights.append(faces * (1.0 / float(h) ** 2))
+    return weights
+
+
+class StencilOperator:
+    """``S = -(div(a grad) - shift)`` on a grid, from face weights, matrix-free.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Grid shape.
+    weights : list of arrays
+        ``W_d`` per axis: ``shape[d] + 1`` entries along axis ``d``, and
+        along every other axis either ``shape[e]`` entries or 1 (broadcast).
+    shift : float
+    periodic : tuple of bool
+        Which axes wrap around.
+    xp : module
+        ``numpy`` or ``cupy``; ``weights`` are moved there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import kronlap as kl
+    >>> g = kl.Grid((5, 4), bc=["dirichlet", "periodic"])
+    >>> S = StencilOperator.from_grid(g, shift=2.0)
+    >>> u = np.random.default_rng(0).standard_normal(g.shape)
+    >>> A = 2.0 * np.eye(g.size) - kl.laplacian(g).toarray()
+    >>> bool(np.allclose(S.apply(u), (A @ u.ravel()).reshape(g.shape)))
+    True
+    """
+
+    def __init__(self, shape, weights, shift, periodic, xp):
+        self.shape = tuple(int(n) for n in shape)
+        self.ndim = len(self.shape)
+        self.size = int(np.prod(self.shape, dtype=np.int64))
+        self.shift = float(shift)
+        self.periodic = tuple(bool(p) for p in periodic)
+        self.xp = xp
+        self.weights = [xp.asarray(w, dtype=np.float64) for w in weights]
+        self.uniform = [self._uniform_value(d) for d in range(self.ndim)]
+        self._common = self.uniform[0] if len(set(self.uniform)) == 1 else None
+        full = (slice(None),) * self.ndim
+        self._low = [self.weights[d][self._along(d, slice(0, -1), full)] for d in range(self.ndim)]
+        self._high = [
+            self.weights[d][self._along(d, slice(1, None), full)] for d in range(self.ndim)
+        ]
+        diag = self.shift
+        for low, high in zip(self._low, self._high):
+            diag = diag + low + high
+        diag = xp.asarray(diag, dtype=np.float64)
+        if diag.size > 1 and bool(xp.all(diag == diag.ravel()[0])):
+            diag = diag.ravel()[0].copy()  # constant: a 0-d array streams faster
+        positive = diag > 0
+        self.diag = diag
+        # Zero only on a one-point singular grid, which is solved directly.
+        self.inv_diag = xp.where(positive, 1.0 / xp.where(positive, diag, 1.0), 0.0)
+        self._sublattices = self._plan_sublattices()
+        self._scratch = None
+        self._work = None
+
+    @classmethod
+    def from_grid(cls, grid, shift=0.0, coeff=None, xp=np):
+        """The operator ``-(L - shift)`` of ``grid``, ``L`` its Laplacian or diffusion operator.
+
+        ``L`` is :func:`~kronlap.laplacian`, or :func:`~kronlap.diffusion`
+        with ``coeff`` (a validated array of ``grid.shape``).
+        """
+        if coeff is not None:
+            coeff = _host(coeff)
+        return cls(grid.shape, _grid_face_weights(grid, coeff), shift, grid.periodic, xp)
+
+    # -- layout -------------------------------------------------------------
+
+    @staticmethod
+    def _along(axis, item, base):
+        index = list(base)
+        index[axis] = item
+        return tuple(index)
+
+    def _uniform_value(self, axis):
+        """The common weight of axis ``axis`` if its faces need no per-face weights."""
+        w = self.weights[axis]
+        if w.size != w.shape[axis]:
+            return None
+        w = _host(w).ravel()
+        inner = w if self.periodic[axis] else w[1:-1]
+        if inner.size == 0:
+            value = float(w.max())
+        else:
+            value = float(inner[0])
+            if not np.all(inner == value):
+                return None
+        ends = (w[0], w[-1])
+        if all(end == value or end == 0.0 for end in ends):
+            return value
+        return None
+
+    def padded(self):
+        """A zero array of the grid shape plus one ghost layer per side."""
+        return self.xp.zeros(tuple(n + 2 for n in self.shape))
+
+    def interior(self, u_pad):
+        """The unknowns inside a padded array (a view)."""
+        return u_pad[(slice(1, -1),) * self.ndim]
+
+    def refresh(self, u_pad):
+        """Copy the opposite edges into the ghost layers of periodic axes."""
+        for d, wrap in enumerate(self.periodic):
+            if wrap:
+                n = self.shape[d]
+                full = (slice(None),) * self.ndim
+                u_pad[self._along(d, 0, full)] = u_pad[self._along(d, n, full)]
+                u_pad[self._along(d, n + 1, full)] = u_pad[self._along(d, 1, full)]
+
+    def _plan_sublattices(self):
+        """Slices for the red-black sweeps: one entry per parity pattern, by colour."""
+        colours = ([], [])
+        for parity in itertools.product((0, 1), repeat=self.ndim):
+            if any(p >= n for p, n in zip(parity, self.shape)):
+                continue
+            centre = tuple(slice(1 + p, 1 + n, 2) for p, n in zip(parity, self.shape))
+            points = tuple(slice(p, n, 2) for p, n in zip(parity, self.shape))
+
+            def on(array, parity=parity):
+                if array.ndim == 0:
+                    return ()
+                return tuple(
+                    slice(None) if array.shape[e] == 1 else slice(p, n, 2)
+                    for e, (p, n) in enumerate(zip(parity, self.shape))
+                )
+
+            # The neighbour sum comes unweighted when one weight is common;
+            # when every axis is weighted, 1 / diag goes into the weights.
+            factor = self.inv_diag[on(self.inv_diag)]
+            factor = factor * (1.0 if self._common is None else self._common)
+            folded = all(c is None for c in self.uniform)
+            neighbours = []
+            for d, (p, n) in enumerate(zip(parity, self.shape)):
+                minus = self._along(d, slice(p, n, 2), centre)
+                plus = self._along(d, slice(2 + p, 2 + n, 2), centre)
+                w = self.weights[d]
+                low = w[self._along(d, slice(p, n, 2), on(w))]
+                high = w[self._along(d, slice(p + 1, n + 1, 2), on(w))]
+                if folded:  # new contiguous arrays, streamed every sweep
+                    low, high = low * factor, high * factor
+                neighbours.append((minus, plus, low, high))
+            sub_shape = tuple(len(range(p, n, 2)) for p, n in zip(parity, self.shape))
+            buffer = self.xp.empty(sub_shape)
+            scratch = None if self._common is not None else self.xp.empty(sub_shape)
+            entry = (centre, points, None if folded else factor, neighbours, buffer, scratch)
+            colours[sum(parity) % 2].append(entry)
+        return colours
+
+    # -- operations ---------------------------------------------------------
+
+    def _neighbour_sum(self, u_pad, sites, out, scratch=None):
+        """``sum_d (W_low u_minus + W_high u_plus)`` at ``sites``, into ``out``.
+
+        Returns a scale factor: with one common uniform weight ``c`` the
+        sum is left unweighted and ``c`` returned, else 1.0. ``scratch``
+        (shaped like ``out``) saves a temporary per weighted term.
+        """
+        common = self._common
+        first = True
+        for d, (minus, plus, low, high) in enumerate(sites):
+            c = self.uniform[d]
+            if c is not None and common is not None:
+                if first:
+                    self.xp.add(u_pad[minus], u_pad[plus], out=out)
+                else:
+                    out += u_pad[minus]
+                    out += u_pad[plus]
+            elif c is not None:
+                if first:
+                    self.xp.add(u_pad[minus], u_pad[plus], out=out)
+                    out *= c
+                else:
+                    out += c * (u_pad[minus] + u_pad[plus])
+            else:
+                if first:
+                    self.xp.multiply(low, u_pad[minus], out=out)
+                elif scratch is None:
+                    out += low * u_pad[minus]
+                else:
+                    self.xp.multiply(low, u_pad[minus], out=scratch)
+                    out += scratch
+                if scratch is None:
+                    out += high * u_pad[plus]
+                else:
+                    self.xp.multiply(high, u_pad[plus], out=scratch)
+                    out += scratch
+            first = False
+        return 1.0 if common is None else common
+
+    def _full_sites(self):
+        centre = (slice(1, -1),) * self.ndim
+        return [
+            (
+                self._along(d, slice(0, -2), centre),
+                self._along(d, slice(2, None), centre),
+                self._low[d],
+                self._high[d],
+            )
+            for d in range(self.ndim)
+        ]
+
+    def residual(self, u_pad, b, out=None):
+        """``b - S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given."""
+        out = self.apply_padded(u_pad, out)
+        out *= -1.0
+        out += b
+        return out
+
+    def apply_padded(self, u_pad, out=None):
+        """``S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given."""
+        if out is None:
+            out = self.xp.empty(self.shape)
+        if self._common is None and self._work is None:
+            self._work = self.xp.empty(self.shape)
+        scale = self._neighbour_sum(u_pad, self._full_sites(), out, self._work)
+        out *= -scale
+        out += self.diag * self.interior(u_pad)
+        return out
+
+    def apply(self, u, out=None):
+        """``S u`` for an unpadded array ``u`` of the grid shape, into ``out`` if given."""
+        if self._scratch is None:
+            self._scratch = self.padded()
+        self.interior(self._scratch)[...] = u
+        self.refresh(self._scratch)
+        return self.apply_padded(self._scratch, out)
+
+    def smooth(self, u_pad, b, reverse=False, zero=False):
+        """One red-black Gauss-Seidel sweep on ``S u = b``, in place (black first if ``reverse``).
+
+        Points of one colour have neighbours of the other colour only, so a
+        colour is updated at once. (On a periodic axis of odd length the
+        two ends share a colour; they are then updated together, Jacobi
+        fashion.) ``zero`` says that ``u_pad`` is zero (ghosts included),
+        which saves the neighbour sums of the first colour.
+        """
+        scaled_b = b * self.inv_diag
+        colours = (1, 0) if reverse else (0, 1)
+        for colour in colours:
+            self.refresh(u_pad)
+            for centre, points, factor, sites, buffer, scratch in self._sublattices[colour]:
+                if zero and colour == colours[0]:
+                    u_pad[centre] = scaled_b[points]  # every neighbour is still 0
+                    continue
+                self._neighbour_sum(u_pad, sites, buffer, scratch)
+                if factor is not None:
+                    buffer *= factor
+                self.xp.add(buffer, scaled_b[points], out=u_pad[centre])
+        self.refresh(u_pad)
+
+    # -- hierarchy ----------------------------------------------------------
+
+    def coarsen(self, coarse_shape, maps, spacing_ratio, harmonic=False):
+        """Rediscretized operator on the coarse grid.
+
+        Parameters
+        ----------
+        coarse_shape : tuple of int
+        maps : list of (AxisMap, AxisMap) or None
+            Per axis: the face average (:func:`resistance_average`) and the
+            row-normalized cell average, or None for an axis that is not
+            coarsened.
+        spacing_ratio : list of float
+            ``(h_d / H_d) ** 2`` per axis.
+        harmonic : bool, optional
+            Average face weights along their own axis as resistances (fine
+            faces in series) instead of arithmetically.
+
+        Notes
+        -----
+        Along its own axis a face weight is averaged arithmetically, which
+        is what the 1D Galerkin product ``R_d A_d P_d`` with linear
+        interpolation gives (its coarse energy is that of the interpolant),
+        or, with ``harmonic``, as resistances in series, which matches
+        flux-continuous interpolation (:func:`flux_interpolation`). Across
+        the other axes the faces act in parallel: arithmetic. For a
+        constant coefficient both give the rediscretized Laplacian, which
+        on nested vertex-centred axes is the 1D Galerkin product.
+        """
+        xp = self.xp
+        coarse = []
+        for d, w in enumerate(self.weights):
+            if maps[d] is not None:
+                if harmonic:
+                    positive = w > 0
+                    resistivity = xp.where(positive, 1.0 / xp.where(positive, w, 1.0), 0.0)
+                    w = maps[d][0].apply(resistivity, d)
+                    positive = w > 0
+                    w = xp.where(positive, 1.0 / xp.where(positive, w, 1.0), 0.0)
+                else:
+                    w = maps[d][0].apply(w, d)
+                w *= spacing_ratio[d]
+            for e in range(self.ndim):
+                if e != d and maps[e] is not None and w.shape[e] > 1:
+                    w = maps[e][1].apply(w, e)
+            coarse.append(w)
+        return StencilOperator(coarse_shape, coarse, self.shift, self.periodic, xp)
+
+    def dense(self) -> np.ndarray:
+        """The operator as a dense numpy matrix (for the coarsest level)."""
+        N = self.size
+        index = np.arange(N).reshape(self.shape)
+        S = np.zeros((N, N))
+        diag = np.broadcast_to(_host(self.diag), self.shape).ravel()
+        S[np.arange(N), np.arange(N)] = diag
+        for d, n in enumerate(self.shape):
+            high = np.broadcast_to(_host(self._high[d]), self.shape)
+            if self.periodic[d]:
+                rows, cols, w = index, np.roll(index, -1, axis=d), high
+            else:
+                cut = self._along(d, slice(0, n - 1), (slice(None),) * self.ndim)
+                after = self._along(d, slice(1, n), (slice(None),) * self.ndim)
+                rows, cols, w = index[cut], index[after], high[cut]
+            np.add.at(S, (rows.ravel(), cols.ravel()), -w.ravel())
+            np.add.at(S, (cols.ravel(), rows.ravel()), -w.ravel())
+        return S

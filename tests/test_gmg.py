@@ -1,0 +1,410 @@
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+import kronlap as kl
+from kronlap.diffusion import fold_diffusion_boundary
+from kronlap.gmg_stencil import StencilOperator
+from kronlap.gmg_transfer import (
+    AxisMap,
+    coarse_size,
+    flux_interpolation,
+    interpolation,
+    resistance_average,
+    restriction,
+)
+
+SIDES = ["dirichlet", "neumann", "periodic", ("dirichlet", "neumann"), ("neumann", "dirichlet")]
+
+
+def system(grid, shift=0.0, coeff=None):
+    """``(L - shift)`` assembled by kronlap's independent sparse path."""
+    L = kl.laplacian(grid) if coeff is None else kl.diffusion(grid, coeff)
+    return (L - shift * sp.eye_array(grid.size)).tocsc()
+
+
+def relative_residual(grid, u, rhs, shift=0.0, coeff=None):
+    r = rhs.ravel() - system(grid, shift, coeff) @ u.ravel()
+    return np.linalg.norm(r) / np.linalg.norm(rhs)
+
+
+def random_rhs(grid, shift=0.0, seed=0):
+    f = np.random.default_rng(seed).standard_normal(grid.shape)
+    return f - f.mean() if grid.is_singular and shift == 0 else f
+
+
+def reference_solve(grid, rhs, shift=0.0, coeff=None):
+    A = system(grid, shift, coeff)
+    b = rhs.ravel()
+    if grid.is_singular and shift == 0:
+        u = np.zeros(grid.size)
+        u[1:] = spla.spsolve(A[1:, 1:], b[1:])
+        return (u - u.mean()).reshape(grid.shape)
+    return spla.spsolve(A, b).reshape(grid.shape)
+
+
+def checkerboard(grid, contrast=1e3, tiles=4):
+    cells = sum(np.floor(tiles * x / length) for x, length in zip(grid.mesh(), grid.lengths))
+    return np.where(cells % 2 == 0, contrast, 1.0)
+
+
+def random_cells(grid, contrast=1e3, seed=4):
+    """A different log-uniform value in every cell: jumps across every face."""
+    return 10 ** np.random.default_rng(seed).uniform(0, np.log10(contrast), grid.shape)
+
+
+def random_blocks(grid, contrast=1e3, blocks=5, seed=3):
+    values = 10 ** np.random.default_rng(seed).uniform(
+        0, np.log10(contrast), (blocks,) * grid.ndim
+    )
+    index = tuple(
+        np.minimum((blocks * x / length).astype(int), blocks - 1)
+        for x, length in zip(grid.mesh(), grid.lengths)
+    )
+    return values[index]
+
+
+# -- 1D pieces -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pair", [kl.grid.normalize_bc(s) for s in SIDES])
+@pytest.mark.parametrize("n", [9, 10, 17])
+def test_interpolation_is_exact_on_linear_functions(pair, n):
+    """Away from the boundary, P reproduces linear functions of the coordinate."""
+    m = coarse_size(n, pair)
+    fine = kl.Grid(n, lengths=2.0, bc=[pair])
+    coarse = kl.Grid(m, lengths=2.0, bc=[pair])
+    P = interpolation(n, m, 2.0, pair)
+    x, X = fine.coords[0], coarse.coords[0]
+    inside = (x >= X[0]) & (x <= X[-1])
+    np.testing.assert_allclose((P @ (3.0 * X + 1.0))[inside], (3.0 * x + 1.0)[inside])
+    if pair[0] != "dirichlet" and pair[1] != "dirichlet":
+        np.testing.assert_allclose(P @ np.ones(m), np.ones(n))  # constants are kept
+    R = restriction(n, m, 2.0, pair)
+    np.testing.assert_allclose(R.toarray(), P.T.toarray() * fine.h[0] / coarse.h[0])
+
+
+@pytest.mark.parametrize("n", [7, 15, 31])
+def test_coarse_operator_is_the_1d_galerkin_product_on_nested_dirichlet_axes(n):
+    """R A P with linear interpolation and full weighting is the coarse second difference."""
+    pair = ("dirichlet", "dirichlet")
+    m = coarse_size(n, pair)
+    h, H = kl.Grid(n).h[0], kl.Grid(m).h[0]
+    A = kl.second_difference(n, h=h)
+    galerkin = restriction(n, m, 1.0, pair) @ A @ interpolation(n, m, 1.0, pair)
+    np.testing.assert_allclose(galerkin.toarray(), kl.second_difference(m, h=H).toarray())
+    g = kl.Grid((n, n))
+    S = StencilOperator.from_grid(g)
+    mg = kl.GeometricMultigrid(g, coarsest_size=1)
+    coarse = kl.Grid(mg.info["shapes"][1])
+    np.testing.assert_allclose(mg.levels[1].operator.dense(), -kl.laplacian(coarse).toarray())
+    assert S.size == g.size
+
+
+@pytest.mark.parametrize("pair", [kl.grid.normalize_bc(s) for s in SIDES])
+@pytest.mark.parametrize("n, m", [(12, 6), (201, 100), (400, 199)])
+def test_resistance_average_weights(pair, n, m):
+    """Rows are convex weights over the fine faces that tile the coarse face's path."""
+    F = resistance_average(n, m, 1.0, pair).toarray()
+    flux = [pair[0] != "neumann"] + [True] * (m - 1) + [pair[1] != "neumann"]
+    np.testing.assert_allclose(F.sum(axis=1), np.where(flux, 1.0, 0.0))
+    assert (F >= 0).all()
+    # Resistance adds up: a layered coefficient a(x) gives the coarse face the
+    # harmonic mean of a over its path, which for a = 1 + x is a log ratio.
+    fine, coarse = kl.Grid(n, bc=[pair]), kl.Grid(m, bc=[pair])
+    if pair == ("dirichlet", "dirichlet"):
+        x = np.r_[0.0, fine.coords[0], 1.0]
+        mid = (x[:-1] + x[1:]) / 2
+        X = np.r_[0.0, coarse.coords[0], 1.0]
+        exact = np.diff(X) / np.diff(np.log(1 + X))
+        got = 1.0 / (F @ (1.0 / (1.0 + mid)))
+        np.testing.assert_allclose(got, exact, rtol=fine.h[0] ** 2)  # midpoint rule
+
+
+def test_flux_interpolation_reproduces_discrete_layered_solutions():
+    """Between coarse nodes, flux-continuous weights are exact for -(a u')' = 0."""
+    n = 31
+    pair = ("dirichlet", "dirichlet")
+    g = kl.Grid(n)
+    a = 10 ** np.random.default_rng(14).uniform(-2, 2, n)
+    rhs = fold_diffusion_boundary(np.zeros(n), g, a, {(0, 1): 1.0})
+    u = spla.spsolve(kl.diffusion(g, a, format="csc"), rhs)
+    faces = StencilOperator.from_grid(g, 0.0, a).weights[0]
+    m = coarse_size(n, pair)
+    prolong, restrict = flux_interpolation(n, m, 1.0, pair, 1.0 / faces, 0, np)
+    inside = slice(0, 2 * m)  # up to the last coarse node (the low boundary value is 0)
+    np.testing.assert_allclose(prolong.apply(u[1::2], 0)[inside], u[inside], rtol=1e-12)
+    linear = AxisMap(interpolation(n, m, 1.0, pair), np).apply(u[1::2], 0)
+    assert np.abs(linear - u)[inside].max() > 1e-3  # linear weights are not exact here
+    # Restriction is (h / H) P^T.
+    P = np.column_stack([prolong.apply(e, 0) for e in np.eye(m)])
+    R = np.column_stack([restrict.apply(e, 0) for e in np.eye(n)])
+    np.testing.assert_allclose(R, P.T * g.h[0] / kl.Grid(m).h[0], atol=1e-15)
+
+
+# -- the matrix-free operator ----------------------------------------------------
+
+
+@pytest.mark.parametrize("bc0, bc1", list(itertools.product(SIDES, SIDES)))
+def test_stencil_operator_matches_assembled_operator(bc0, bc1):
+    rng = np.random.default_rng(1)
+    g = kl.Grid((6, 5), lengths=(1.0, 3.0), bc=[bc0, bc1])
+    a = rng.uniform(0.1, 10.0, g.shape)
+    u = rng.standard_normal(g.shape)
+    for coeff in (None, a):
+        S = StencilOperator.from_grid(g, 0.5, coeff)
+        A = -system(g, 0.5, coeff).toarray()
+        np.testing.assert_allclose(S.apply(u).ravel(), A @ u.ravel(), atol=1e-12 * np.abs(A).max())
+        np.testing.assert_allclose(S.dense(), A, atol=1e-12 * np.abs(A).max())
+
+
+def test_stencil_operator_3d_and_smoother_solves_its_colour():
+    rng = np.random.default_rng(2)
+    g = kl.Grid((5, 4, 3), bc=["periodic", "neumann", ("dirichlet", "neumann")])
+    a = rng.uniform(0.5, 2.0, g.shape)
+    S = StencilOperator.from_grid(g, 0.0, a)
+    u = rng.standard_normal(g.shape)
+    np.testing.assert_allclose(S.apply(u).ravel(), -(kl.diffusion(g, a) @ u.ravel()))
+    # After a red-black sweep, the equations of the last colour hold exactly.
+    g = kl.Grid((6, 7), bc="dirichlet")
+    S = StencilOperator.from_grid(g, 1.0, rng.uniform(0.5, 2.0, g.shape))
+    b = rng.standard_normal(g.shape)
+    u_pad = S.padded()
+    S.smooth(u_pad, b)
+    i, j = np.indices(g.shape)
+    r = S.residual(u_pad, b)
+    assert np.abs(r[(i + j) % 2 == 1]).max() < 1e-12 * np.abs(b).max()
+    assert np.abs(r[(i + j) % 2 == 0]).max() > 1e-3
+
+
+# -- solves ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bc0, bc1", list(itertools.product(SIDES, SIDES)))
+@pytest.mark.parametrize("shift", [0.0, 3.0])
+def test_every_bc_2d(bc0, bc1, shift):
+    g = kl.Grid((23, 18), lengths=(1.0, 1.5), bc=[bc0, bc1])
+    f = random_rhs(g, shift)
+    solver = kl.PoissonSolver(g, shift, method="gmg")
+    u = solver.solve(f)
+    assert u.shape == g.shape and u.dtype == np.float64
+    assert relative_residual(g, u, f, shift) < 1e-10
+    assert solver.info["residual"] < 1e-10 and solver.info["levels"] >= 2
+    np.testing.assert_allclose(u, reference_solve(g, f, shift), atol=1e-8 * np.abs(u).max())
+    if g.is_singular and shift == 0:
+        assert abs(u.mean()) < 1e-12 * np.abs(u).max()
+
+
+@pytest.mark.parametrize("bc", [SIDES[k : k + 3] for k in range(3)] + [["neumann"] * 3])
+@pytest.mark.parametrize("shift", [0.0, 2.0])
+def test_3d(bc, shift):
+    g = kl.Grid((12, 9, 10), bc=bc)
+    f = random_rhs(g, shift, seed=4)
+    solver = kl.PoissonSolver(g, shift, method="gmg")
+    u = solver.solve(f)
+    assert relative_residual(g, u, f, shift) < 1e-10
+    np.testing.assert_allclose(u, reference_solve(g, f, shift), atol=1e-8 * np.abs(u).max())
+
+
+@pytest.mark.parametrize("bc", ["dirichlet", "neumann", "periodic", ["dirichlet", "neumann"]])
+@pytest.mark.parametrize("make_coeff", [checkerboard, random_blocks, random_cells])
+def test_coefficient_jumps_2d(bc, make_coeff):
+    g = kl.Grid((40, 33), bc=bc)
+    a = make_coeff(g)
+    assert a.max() / a.min() > 100
+    f = random_rhs(g, seed=5)
+    solver = kl.PoissonSolver(g, method="gmg", coeff=a)
+    u = solver.solve(f)
+    assert relative_residual(g, u, f, coeff=a) < 1e-10
+    np.testing.assert_allclose(u, reference_solve(g, f, coeff=a), atol=1e-7 * np.abs(u).max())
+
+
+@pytest.mark.parametrize("shift", [0.0, 1.0])
+def test_coefficient_jumps_3d(shift):
+    g = kl.Grid((15, 16, 12), bc=["dirichlet", "periodic", "neumann"])
+    a = checkerboard(g, tiles=3)
+    f = random_rhs(g, shift, seed=6)
+    u = kl.solve_poisson(f, g, method="gmg", coeff=a, shift=shift)
+    assert relative_residual(g, u, f, shift, a) < 1e-10
+
+
+def test_singular_problems_need_compatible_data():
+    g = kl.Grid((16, 16), bc="neumann")
+    f = np.random.default_rng(7).standard_normal(g.shape) + 1.0
+    with pytest.raises(ValueError, match="incompatible"):
+        kl.solve_poisson(f, g, method="gmg")
+    u = kl.solve_poisson(f, g, method="gmg", project=True)
+    assert abs(u.mean()) < 1e-12 * np.abs(u).max()
+    assert relative_residual(g, u, f - f.mean()) < 1e-10
+
+
+def test_boundary_data_matches_fft_and_direct():
+    g = kl.Grid((20, 24), bc=[("dirichlet", "neumann"), "dirichlet"])
+    rng = np.random.default_rng(8)
+    f = rng.standard_normal(g.shape)
+    boundary = {(0, 0): rng.standard_normal(24), (0, 1): 0.5, (1, 1): -2.0}
+    u = kl.solve_poisson(f, g, method="gmg", boundary=boundary)
+    np.testing.assert_allclose(u, kl.solve_poisson(f, g, method="fft", boundary=boundary))
+    a = random_blocks(g)
+    u = kl.solve_poisson(f, g, method="gmg", boundary=boundary, coeff=a)
+    reference = kl.solve_poisson(f, g, method="direct", boundary=boundary, coeff=a)
+    np.testing.assert_allclose(u, reference, atol=1e-8 * np.abs(reference).max())
+
+
+def test_complex_and_float32_right_hand_sides():
+    g = kl.Grid((17, 17), bc="periodic")
+    rng = np.random.default_rng(9)
+    f = rng.standard_normal(g.shape) + 1j * rng.standard_normal(g.shape)
+    f -= f.mean()
+    u = kl.solve_poisson(f, g, method="gmg")
+    assert u.dtype == np.complex128
+    np.testing.assert_allclose(u, kl.solve_poisson(f, g, method="fft"), atol=1e-9)
+    u32 = kl.solve_poisson(f.real.astype(np.float32), g, method="gmg", tol=1e-6)
+    assert u32.dtype == np.float32
+
+
+@pytest.mark.parametrize("bc", ["dirichlet", "neumann", "periodic", ("dirichlet", "neumann")])
+def test_iterations_independent_of_grid_size(bc):
+    counts = []
+    for n in (32, 64, 128, 256):
+        g = kl.Grid((n, n), bc=bc)
+        solver = kl.PoissonSolver(g, method="gmg", shift=0.0)
+        solver.solve(random_rhs(g))
+        counts.append(solver.info["iterations"])
+    assert max(counts) - min(counts) <= 2, counts
+
+
+def test_iterations_independent_of_grid_size_3d():
+    counts = []
+    for n in (16, 32, 64):
+        g = kl.Grid((n, n, n), bc=["dirichlet", "neumann", "periodic"])
+        solver = kl.PoissonSolver(g, method="gmg")
+        solver.solve(random_rhs(g))
+        counts.append(solver.info["iterations"])
+    assert max(counts) - min(counts) <= 2, counts
+
+
+@pytest.mark.parametrize("cycle", ["V", "W", "F"])
+@pytest.mark.parametrize("accel", ["cg", None])
+def test_cycles_and_stationary_iteration(cycle, accel):
+    g = kl.Grid((33, 40), bc=["dirichlet", "periodic"])
+    f = random_rhs(g, seed=10)
+    if cycle == "F" and accel == "cg":
+        with pytest.raises(ValueError, match="symmetric"):
+            kl.PoissonSolver(g, method="gmg", cycle=cycle, accel=accel)
+        return
+    solver = kl.PoissonSolver(g, method="gmg", cycle=cycle, accel=accel)
+    u = solver.solve(f)
+    assert relative_residual(g, u, f) < 1e-10
+    assert solver.info["iterations"] <= 25
+
+
+def test_semi_coarsening_of_short_and_coarse_axes():
+    # h = 1/130 against 1/6: axis 1 waits until axis 0 is within 1.5x of it.
+    mg = kl.GeometricMultigrid(kl.Grid((129, 5)), coarsest_size=8)
+    assert mg.info["shapes"] == [(129, 5), (64, 5), (31, 5), (15, 5), (7, 5), (3, 2)]
+    # Axis 1 is 8 times coarser: only axis 0 coarsens until the spacings meet.
+    mg = kl.GeometricMultigrid(kl.Grid((127, 63), lengths=(1.0, 4.0)), coarsest_size=8)
+    assert mg.info["shapes"][:3] == [(127, 63), (63, 63), (31, 63)]
+    g = kl.Grid((255, 31), lengths=(1.0, 8.0))
+    u = kl.solve_poisson(random_rhs(g), g, method="gmg")
+    assert relative_residual(g, u, random_rhs(g)) < 1e-10
+
+
+def test_preconditioner_for_cg():
+    g = kl.Grid((31, 30), bc=["neumann", "periodic"])
+    a = checkerboard(g, contrast=100.0)
+    f = random_rhs(g, seed=11)
+    solver = kl.PoissonSolver(g, method="cg", preconditioner="gmg", coeff=a)
+    u = solver.solve(f)
+    assert relative_residual(g, u, f, coeff=a) < 1e-10
+    assert solver.info["iterations"] < 40 and solver.info["levels"] >= 2
+
+
+def test_nonconvergence_raises_or_warns():
+    g = kl.Grid((64, 64))
+    f = random_rhs(g)
+    with pytest.raises(kl.ConvergenceError, match="after 1 iterations"):
+        kl.PoissonSolver(g, method="gmg", maxiter=1).solve(f)
+    solver = kl.PoissonSolver(g, method="gmg", maxiter=1, on_nonconvergence="warn")
+    with pytest.warns(kl.ConvergenceWarning, match="relative residual"):
+        u = solver.solve(f)
+    assert solver.info["iterations"] == 1 and solver.info["residual"] > 1e-10
+    assert relative_residual(g, u, f) == pytest.approx(solver.info["residual"], rel=1e-6)
+
+
+def test_bad_input():
+    g = kl.Grid((16, 16))
+    with pytest.raises(ValueError, match="mask"):
+        kl.PoissonSolver(g, method="gmg", mask=np.ones(g.shape, dtype=bool))
+    with pytest.raises(ValueError, match="mask"):
+        kl.PoissonSolver(g, method="cg", preconditioner="gmg", mask=np.ones(g.shape, dtype=bool))
+    with pytest.raises(ValueError, match="accel"):
+        kl.PoissonSolver(g, method="gmg", accel="fgmres")
+    with pytest.raises(ValueError, match="cycle"):
+        kl.PoissonSolver(g, method="gmg", cycle="X")
+    with pytest.raises(ValueError, match="shift"):
+        kl.PoissonSolver(g, -1.0, method="gmg")
+    with pytest.raises(ValueError, match="presmooth"):
+        kl.GeometricMultigrid(g, presmooth=-1)
+    with pytest.raises(ValueError, match="symmetric"):
+        kl.GeometricMultigrid(g, presmooth=2, postsmooth=1)
+    with pytest.raises(ValueError, match="backend"):
+        kl.GeometricMultigrid(g, backend="torch")
+    with pytest.raises(ValueError, match="coeff"):
+        kl.GeometricMultigrid(g, coeff=-np.ones(g.shape))
+    with pytest.raises(ValueError, match="shape"):
+        kl.GeometricMultigrid(g).solve(np.ones((3, 3)))
+
+
+def test_zero_rhs_and_input_not_modified():
+    g = kl.Grid((9, 9), bc="neumann")
+    solver = kl.PoissonSolver(g, method="gmg")
+    assert np.array_equal(solver.solve(np.zeros(g.shape)), np.zeros(g.shape))
+    f = random_rhs(g)
+    copy = f.copy()
+    solver.solve(f, boundary={(0, 0): 1.0, (0, 1): 1.0}, project=True)
+    assert np.array_equal(f, copy)
+
+
+def test_cupy_gives_the_numpy_answer():
+    cupy = pytest.importorskip("cupy")
+    if not cupy.is_available():
+        pytest.skip("no GPU visible")
+    g = kl.Grid((65, 48), bc=["dirichlet", "periodic"])
+    a = random_blocks(g)
+    f = random_rhs(g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        host, _, _ = kl.GeometricMultigrid(g, coeff=a).solve(f)
+        device, _, residual = kl.GeometricMultigrid(g, coeff=a, backend="cupy").solve(
+            cupy.asarray(f)
+        )
+    assert residual < 1e-10
+    np.testing.assert_allclose(cupy.asnumpy(device), host, atol=1e-9 * np.abs(host).max())
+
+
+def test_auto_prefers_gmg_for_large_coefficient_grids():
+    big, small = kl.Grid((128, 128)), kl.Grid((64, 64))
+    a = checkerboard(big, contrast=100.0)
+    solver = kl.PoissonSolver(big, coeff=a)
+    assert solver.method == "gmg"
+    f = random_rhs(big, seed=13)
+    assert relative_residual(big, solver.solve(f), f, coeff=a) < 1e-10
+    assert kl.PoissonSolver(small, coeff=2.0).method == "multigrid"
+    assert kl.PoissonSolver(big, coeff=a, accel="fgmres").method == "multigrid"
+    mask = np.ones(big.shape, dtype=bool)
+    mask[0, 0] = False
+    assert kl.PoissonSolver(big, coeff=a, mask=mask).method == "multigrid"
+    assert kl.PoissonSolver(big).method == "fft"
+
+
+def test_default_acceleration():
+    g2, g3 = kl.Grid((40, 40)), kl.Grid((12, 12, 12))
+    assert kl.PoissonSolver(g2, method="gmg")._impl.multigrid.accel is None
+    assert kl.PoissonSolver(g3, method="gmg")._impl.multigrid.accel == "cg"
+    assert kl.PoissonSolver(g2, method="gmg", coeff=2.0)._impl.multigrid.accel == "cg"
