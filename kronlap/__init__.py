@@ -8,6 +8,7 @@ diagonalized (FFT / DST / DCT per axis) and solved from those 1D pieces.
 from . import image as image
 from .convolution import circulant, circulant_eigenvalues, cyclic_convolve
 from .diffusion import diffusion
+from .gmg import GeometricMultigrid
 from .grid import Grid
 from .heat import solve_heat
 from .multigrid import amg_hierarchy
@@ -26,6 +27,7 @@ __all__ = [
     "AxisTransform",
     "ConvergenceError",
     "ConvergenceWarning",
+    "GeometricMultigrid",
     "Grid",
     "PoissonSolver",
     "amg_hierarchy",

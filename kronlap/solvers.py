@@ -15,6 +15,7 @@ from ._memory import check_memory
 from .backend import check_backend
 from .boundary import fold_boundary
 from .diffusion import coefficient_array, diffusion, fold_diffusion_boundary
+from .gmg import CYCLES, GMG_ACCELERATORS, GeometricMultigrid
 from .grid import Grid
 from .multigrid import ACCELERATORS, AMG_KINDS, MultigridSolver
 from .operators import _check_grid, laplacian
@@ -28,15 +29,52 @@ __all__ = [
     "METHODS",
 ]
 
-METHODS = ("auto", "fft", "eig", "multigrid", "cg", "direct")
+METHODS = ("auto", "fft", "eig", "multigrid", "gmg", "cg", "direct")
+
+# "auto" with a coefficient: gmg from here on. Setup + solve to 1e-8 of a
+# 4 x 4 checkerboard coefficient (1 and 100), pyamg (RS + CG) time over gmg
+# time, shared 2-core machine: 64^2 0.27, 128^2 4.6, 512^2 4.8, 1024^2 2.7
+# and 3.2 (two runs of benchmarks/bench_gmg.py), 16^3 0.59, 32^3 3.4,
+# 64^3 6.1 (small grids pay Python overheads); with a different random
+# value in [1, 1000] in every cell: 256^2 4.2, 512^2 6.1, 32^3 1.6, 64^3 2.2.
+_GMG_AUTO_MIN_SIZE = 128 * 128
 
 
 class ConvergenceError(RuntimeError):
-    """An iterative solve stopped before reaching the requested tolerance."""
+    """An iterative solve stopped before reaching the requested tolerance.
+
+    The message gives the method, the relative residual reached, the
+    iteration count and ``tol``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import kronlap as kl
+    >>> g = kl.Grid((64, 64))
+    >>> try:
+    ...     kl.solve_poisson(np.ones(g.shape), g, method="cg", preconditioner=None, maxiter=2)
+    ... except kl.ConvergenceError as error:
+    ...     print(str(error).split(" reached")[0], "after 2 iterations" in str(error))
+    method='cg' True
+    """
 
 
 class ConvergenceWarning(RuntimeWarning):
-    """Warning counterpart of :class:`ConvergenceError`."""
+    """Warning counterpart of :class:`ConvergenceError` (``on_nonconvergence="warn"``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import kronlap as kl
+    >>> g = kl.Grid((64, 64))
+    >>> solver = kl.PoissonSolver(g, method="gmg", maxiter=1, on_nonconvergence="warn")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     u = solver.solve(np.ones(g.shape))
+    >>> caught[0].category.__name__, solver.info["iterations"]
+    ('ConvergenceWarning', 1)
+    """
 
 
 class PoissonSolver:
@@ -58,8 +96,9 @@ class PoissonSolver:
         an implicit heat step. Negative values (Helmholtz-like, indefinite)
         are accepted by ``"fft"``, ``"eig"`` and ``"direct"``.
     method : str, optional
-        ``"auto"`` (the fastest exact path: ``"fft"``; ``"multigrid"`` when
-        ``coeff`` or ``mask`` is given), ``"fft"`` (per-axis
+        ``"auto"`` (the fastest exact path: ``"fft"``; with ``coeff``,
+        ``"gmg"`` on grids of 128^2 points or more, where it measured faster,
+        else ``"multigrid"``; ``"multigrid"`` with ``mask``), ``"fft"`` (per-axis
         FFT / DST-I / DCT-II; dense eigenvectors on mixed-side axes; one
         non-periodic axis may be solved by batched tridiagonal sweeps),
         ``"eig"`` (dense 1D eigendecompositions on every axis), ``"direct"``
@@ -67,7 +106,12 @@ class PoissonSolver:
         ordering on ``A + A^T``), ``"cg"`` (conjugate gradients on
         ``-(Delta_h - s)``, Jacobi, incomplete-LU or AMG preconditioned; see
         ``preconditioner``), ``"multigrid"`` (pyamg algebraic multigrid,
-        hierarchy built once, as the preconditioner of CG; see ``amg``).
+        hierarchy built once, as the preconditioner of CG; see ``amg``),
+        ``"gmg"`` (kronlap's matrix-free geometric multigrid,
+        :class:`kronlap.GeometricMultigrid`: the hierarchy comes from the
+        grid's axes, nothing is assembled; red-black Gauss-Seidel V-cycles,
+        CG-accelerated with ``coeff``, see ``accel`` and ``cycle``; no
+        ``mask``).
         ``"fft"`` and ``"eig"`` need the constant-coefficient Laplacian on
         the full grid and refuse ``coeff`` and ``mask``.
     coeff : float, array_like or callable, optional
@@ -91,21 +135,32 @@ class PoissonSolver:
         couplings folded in).
     maxiter : int, optional
         Iteration cap: for ``"cg"`` (default ``10 * grid.size``), for
-        ``"multigrid"`` the number of accelerated V-cycles (default 200).
-    preconditioner : {"jacobi", "ilu", "amg", None}, optional
+        ``"multigrid"`` and ``"gmg"`` the number of (accelerated) cycles
+        (default 200).
+    preconditioner : {"jacobi", "ilu", "amg", "gmg", None}, optional
         Preconditioner for ``"cg"`` (default ``"jacobi"``). ``"ilu"`` is
         ``scipy.sparse.linalg.spilu``, an incomplete LU that is not exactly
         symmetric, so CG with it may stall; use it to compare. ``"amg"`` is
-        one V-cycle of the ``amg`` hierarchy (scipy's CG around it).
+        one V-cycle of the ``amg`` hierarchy (scipy's CG around it);
+        ``"gmg"`` one cycle of :class:`kronlap.GeometricMultigrid` (not with
+        ``mask``).
     amg : {"rs", "sa"}, optional
         ``"multigrid"`` and ``preconditioner="amg"``: Ruge-Stuben (default,
         measured fastest on these grids) or smoothed-aggregation AMG; see
         :func:`kronlap.multigrid.amg_options`.
     amg_options : dict, optional
         pyamg keyword arguments overriding kronlap's tuned ones.
-    accel : {"cg", "fgmres", None}, optional
-        ``"multigrid"``: Krylov method around the V-cycle (default
-        ``"cg"``); ``None`` runs plain V-cycles.
+    accel : {"auto", "cg", "fgmres", None}, optional
+        ``"multigrid"`` and ``"gmg"``: Krylov method around the cycle
+        (``"fgmres"`` is pyamg's only); ``None`` runs plain cycles.
+        ``"auto"`` (default) is ``"cg"``, except for ``"gmg"`` on one or
+        two axes without ``coeff``: there plain V-cycles need as many
+        cycles as CG (9 to 1e-8 from 64^2 to 1024^2), each costs less and
+        they need less memory (1024^2: 0.43 and 0.45 s against 0.63 and
+        0.43 s in two runs, 65 against 104 MiB; on 128^3 CG was faster,
+        0.91 s against 1.15 s; ``benchmarks/bench_gmg.py``).
+    cycle : {"V", "W", "F"}, optional
+        ``"gmg"`` and ``preconditioner="gmg"``: the multigrid cycle.
     on_nonconvergence : {"raise", "warn"}, optional
         What a missed ``tol`` does: raise :class:`ConvergenceError` (default)
         or warn with :class:`ConvergenceWarning` and return the iterate.
@@ -135,7 +190,8 @@ class PoissonSolver:
         ``solve_time``, ``iterations`` (``None`` for exact methods) and
         ``residual`` (relative residual, computed by iterative methods;
         ``None`` otherwise). With an AMG hierarchy also ``amg``, ``levels``
-        and ``operator_complexity``.
+        and ``operator_complexity``; with a geometric one (``"gmg"``)
+        ``levels``, ``shapes`` and ``grid_complexity``.
 
     Raises
     ------
@@ -188,7 +244,8 @@ class PoissonSolver:
         preconditioner: str | None = "jacobi",
         amg: str = "rs",
         amg_options: dict | None = None,
-        accel: str | None = "cg",
+        accel: str | None = "auto",
+        cycle: str = "V",
         on_nonconvergence: str = "raise",
         tridiagonal_axis="auto",
         workers: int | None = None,
@@ -203,7 +260,9 @@ class PoissonSolver:
             raise ValueError("mask_values needs a mask (mask=None was given)")
         self._mask_values = _check_mask_values(mask_values, self.grid)
         given = [name for name, value in (("coeff", coeff), ("mask", mask)) if value is not None]
-        self.method = _check_method(method, self.grid, given)
+        self.method = _check_method(
+            method, self.grid, given, gmg_ok=accel != "fgmres" and self.shift >= 0
+        )
         self.tol = _check_positive(tol, "tol")
         if maxiter is not None:
             if not isinstance(maxiter, numbers.Integral) or maxiter < 1:
@@ -222,27 +281,44 @@ class PoissonSolver:
         )
         if workers is None:
             workers = -1
-        if self.method in ("multigrid", "cg"):
+        if self.method in ("multigrid", "gmg", "cg"):
             if self.shift < 0:
                 raise ValueError(
                     f"method={self.method!r} needs shift >= 0 (a definite operator), got "
                     f"{self.shift}"
                 )
-            if self.method == "cg" and preconditioner not in ("jacobi", "ilu", "amg", None):
+            if self.method == "cg" and preconditioner not in ("jacobi", "ilu", "amg", "gmg", None):
                 raise ValueError(
-                    f"preconditioner must be 'jacobi', 'ilu', 'amg' or None, got "
+                    f"preconditioner must be 'jacobi', 'ilu', 'amg', 'gmg' or None, got "
                     f"{preconditioner!r}"
                 )
+            uses_gmg = self.method == "gmg" or (self.method == "cg" and preconditioner == "gmg")
+            if uses_gmg and self._mask is not None:
+                what = "method='gmg'" if self.method == "gmg" else "preconditioner='gmg'"
+                raise ValueError(
+                    f"{what} works on the full grid and cannot take mask; use "
+                    f"method='multigrid', 'cg' (jacobi/ilu/amg) or 'direct'"
+                )
+            if accel == "auto":
+                plain = self.method == "gmg" and self._coeff is None and self.grid.ndim <= 2
+                accel = None if plain else "cg"
+            if self.method == "gmg" and accel not in GMG_ACCELERATORS:
+                raise ValueError(
+                    f"accel must be one of {GMG_ACCELERATORS} for method='gmg', got {accel!r}"
+                )
+            if cycle not in CYCLES:
+                raise ValueError(f"cycle must be one of {CYCLES}, got {cycle!r}")
             if amg not in AMG_KINDS:
                 raise ValueError(f"amg must be one of {AMG_KINDS}, got {amg!r}")
             if accel not in ACCELERATORS:
-                raise ValueError(f"accel must be one of {ACCELERATORS}, got {accel!r}")
+                raise ValueError(f"accel must be 'auto' or one of {ACCELERATORS}, got {accel!r}")
             if amg_options is not None and not isinstance(amg_options, dict):
                 raise TypeError(
                     f"amg_options must be a dict of pyamg keyword arguments, got {amg_options!r}"
                 )
         self._system = None
         amg_info = {}
+        gmg_options = {"shift": self.shift, "coeff": self._coeff, "cycle": cycle}
         if self.method in ("fft", "eig"):
             if tridiagonal_axis not in ("auto", None) and not (
                 isinstance(tridiagonal_axis, numbers.Integral)
@@ -261,6 +337,18 @@ class PoissonSolver:
                 workers=workers,
                 fft_backend=_resolve_fft_backend(fft_backend),
             )
+        elif self.method == "gmg":
+            _check_gmg_memory(self.grid, self._coeff is not None)
+            self._impl = _GeometricSolver(
+                GeometricMultigrid(
+                    self.grid,
+                    tol=self.tol,
+                    maxiter=maxiter or 200,
+                    accel=accel,
+                    **gmg_options,
+                )
+            )
+            amg_info = _gmg_info(self._impl.multigrid)
         else:
             unknowns = self.grid.size if self._mask is None else int(self._mask.sum())
             if self.method == "direct":
@@ -292,6 +380,9 @@ class PoissonSolver:
                 amg_info = self._impl.multigrid.info
             else:
                 hierarchy = None
+                if preconditioner == "gmg":
+                    hierarchy = GeometricMultigrid(self.grid, **gmg_options)
+                    amg_info = _gmg_info(hierarchy)
                 if preconditioner == "amg":
                     hierarchy = MultigridSolver(
                         spd,
@@ -361,11 +452,32 @@ class PoissonSolver:
 
         Raises
         ------
+        TypeError
+            ``f``, ``boundary`` or ``mask_values`` is not numeric (or
+            ``boundary`` not a dict).
         ValueError
             Wrong shape, NaN or inf, bad boundary data, bad ``mask_values``,
             or (singular problems) a right-hand side whose mean is not zero.
+        RuntimeError
+            ``f`` is a cupy array and this solver runs on the CPU.
         ConvergenceError
-            ``"cg"`` or ``"multigrid"`` did not reach ``tol``.
+            ``"cg"``, ``"multigrid"`` or ``"gmg"`` did not reach ``tol``.
+
+        Examples
+        --------
+        ``u = x (1 - x) + y`` on the unit square has ``Delta u = -2``; with
+        its boundary values the five-point stencil reproduces it exactly:
+
+        >>> import numpy as np
+        >>> import kronlap as kl
+        >>> g = kl.Grid((31, 31))
+        >>> x, y = g.mesh()
+        >>> solver = kl.PoissonSolver(g, method="gmg")
+        >>> side = g.coords[0] * (1 - g.coords[0])
+        >>> boundary = {(0, 0): g.coords[1], (0, 1): g.coords[1], (1, 0): side, (1, 1): side + 1}
+        >>> u = solver.solve(np.full(g.shape, -2.0), boundary)
+        >>> bool(np.allclose(u, x * (1 - x) + y))
+        True
         """
         check_backend(None, f)
         rhs = _check_rhs(f, self.grid)
@@ -390,6 +502,11 @@ class PoissonSolver:
         start = time.perf_counter()
         if isinstance(self._impl, SpectralSolver):
             u, iterations, residual = self._impl.solve(rhs, overwrite=owned), None, None
+        elif isinstance(self._impl, _GeometricSolver):
+            b = np.negative(rhs.reshape(-1), dtype=np.promote_types(rhs.dtype, np.float64))
+            x, iterations, residual = _solve_parts(self._impl, b)
+            dtype = np.result_type(rhs.dtype, x.dtype) if np.iscomplexobj(x) else rhs.dtype
+            u = x.reshape(self.grid.shape).astype(dtype, copy=False)
         else:
             x, iterations, residual = _solve_parts(self._impl, self._system.restrict(rhs, values))
             u = self._system.expand(x, values, rhs.dtype)
@@ -445,7 +562,7 @@ def solve_poisson(
     boundary : dict, optional
         ``{(axis, side): value}``: Dirichlet values or outward normal
         derivatives (Neumann) per face; see :meth:`PoissonSolver.solve`.
-    method : {"auto", "fft", "eig", "multigrid", "cg", "direct"}, optional
+    method : {"auto", "fft", "eig", "multigrid", "gmg", "cg", "direct"}, optional
         See :class:`PoissonSolver`.
     tol : float, optional
         Relative residual for iterative methods.
@@ -625,11 +742,11 @@ class _CGSolver:
         elif preconditioner == "ilu":
             ilu = spla.spilu(matrix.tocsc())
             M = spla.LinearOperator(matrix.shape, matvec=ilu.solve, dtype=matrix.dtype)
-        elif preconditioner == "amg":
+        elif preconditioner in ("amg", "gmg"):
             M = hierarchy.aspreconditioner()
         else:
             M = None
-        if singular and M is not None and preconditioner != "amg":
+        if singular and M is not None and preconditioner not in ("amg", "gmg"):
             # Keep CG in the range (zero mean), where the matrix is definite.
             apply = M.matvec
             M = spla.LinearOperator(
@@ -657,6 +774,41 @@ class _CGSolver:
 
 def _mean_free(z):
     return z - z.mean()
+
+
+class _GeometricSolver:
+    """Adapter: :class:`kronlap.GeometricMultigrid` on flat vectors, in the solver interface."""
+
+    def __init__(self, multigrid):
+        self.multigrid = multigrid
+        n = multigrid.grid.size
+        shape = multigrid.grid.shape
+
+        def matvec(x):
+            x = x.reshape(shape)
+            if np.iscomplexobj(x):
+                return (multigrid.apply(x.real) + 1j * multigrid.apply(x.imag)).ravel()
+            return multigrid.apply(x).ravel()
+
+        self.matrix = spla.LinearOperator((n, n), matvec=matvec, dtype=np.float64)
+
+    def solve(self, b):
+        x, iterations, residual = self.multigrid.solve(b.reshape(self.multigrid.grid.shape))
+        return x.ravel(), iterations, residual
+
+
+def _gmg_info(multigrid):
+    return {key: multigrid.info[key] for key in ("levels", "shapes", "grid_complexity")}
+
+
+def _check_gmg_memory(grid, has_coeff):
+    # Measured peaks (benchmarks/bench_gmg.py): 8 grid-sized float64 arrays
+    # per point for the Laplacian (iterate, right-hand side, residual,
+    # smoother buffers, CG vectors, coarse levels), 36 in 2D with a
+    # coefficient (face weights and their per-colour copies, flux
+    # interpolation weights, the coefficient itself).
+    arrays = 10 + (8 * grid.ndim + 10 if has_coeff else 0)
+    check_memory(8.0 * arrays * grid.size, f"a geometric multigrid for {grid.size} points")
 
 
 class _MultigridSolver:
@@ -703,12 +855,21 @@ def _check_positive(value, name) -> float:
     return float(value)
 
 
-def _check_method(method, grid, given=()) -> str:
-    """Resolve ``"auto"``; refuse the spectral methods for ``coeff``/``mask`` (``given``)."""
+def _check_method(method, grid, given=(), gmg_ok=True) -> str:
+    """Resolve ``"auto"``; refuse the spectral methods for ``coeff``/``mask`` (``given``).
+
+    ``"auto"`` with ``coeff`` (no ``mask``) takes ``"gmg"`` on grids of at
+    least ``_GMG_AUTO_MIN_SIZE`` points, where it measured faster than
+    pyamg (and ``gmg_ok``: options it accepts); ``"multigrid"`` otherwise.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "auto":
-        return "multigrid" if given else "fft"
+        if not given:
+            return "fft"
+        if list(given) == ["coeff"] and gmg_ok and grid.size >= _GMG_AUTO_MIN_SIZE:
+            return "gmg"
+        return "multigrid"
     if given and method in ("fft", "eig"):
         names = " and ".join(given)
         raise ValueError(
