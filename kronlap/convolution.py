@@ -43,6 +43,13 @@ def circulant(c, *, sparse: bool = False, format: str = "csr"):
     ndarray or scipy.sparse.sparray
         The ``(n, n)`` circulant.
 
+    Raises
+    ------
+    ValueError
+        ``c`` is not a non-empty 1D array.
+    TypeError
+        ``c`` is not numeric.
+
     See Also
     --------
     circulant_eigenvalues : its eigenvalues, the DFT of ``c``.
@@ -75,6 +82,29 @@ def circulant_eigenvalues(c, *, workers: int | None = None) -> np.ndarray:
     (FFT order). For a Hermitian circulant (``c[-j] == conj(c[j])``, e.g. a
     real symmetric stencil) they are real and returned as a real array.
 
+    Parameters
+    ----------
+    c : array_like, shape (n,)
+        First column of the circulant.
+    workers : int, optional
+        Threads for ``scipy.fft.fft``.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``scipy.fft.fft(c)``; real when the circulant is Hermitian.
+
+    Raises
+    ------
+    ValueError
+        ``c`` is not a non-empty 1D array.
+    TypeError
+        ``c`` is not numeric.
+
+    See Also
+    --------
+    circulant : the matrix itself.
+
     Examples
     --------
     >>> circulant_eigenvalues([-2.0, 1.0, 0.0, 1.0])
@@ -98,10 +128,20 @@ def cyclic_convolve(c, d, *, workers: int | None = None) -> np.ndarray:
     ----------
     c, d : array_like, shape (n,)
         Sequences of the same length. Real inputs give a real result.
+    workers : int, optional
+        Threads for ``scipy.fft``.
 
     Returns
     -------
     ndarray, shape (n,)
+        Float, or complex if ``c`` or ``d`` is.
+
+    Raises
+    ------
+    ValueError
+        ``c`` or ``d`` not a non-empty 1D array, or lengths that differ.
+    TypeError
+        ``c`` or ``d`` not numeric.
 
     Examples
     --------

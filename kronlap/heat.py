@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from .backend import array_module, check_backend, float_dtype, get_array_module, to_backend
 from .boundary import fold_boundary
 from .grid import Grid
 from .operators import _check_grid
@@ -32,6 +33,7 @@ def solve_heat(
     boundary=None,
     coeff=None,
     progress: bool = False,
+    backend: str | None = None,
 ) -> np.ndarray:
     """Solve ``u_t = kappa Delta_h u``, ``u(0) = u0``, and return ``u(t)``.
 
@@ -73,12 +75,18 @@ def solve_heat(
     progress : bool, optional
         Show a progress bar (tqdm, on stderr) over the time steps of the
         stepping methods.
+    backend : {None, "numpy", "cupy"}, optional
+        Array library; ``None`` follows ``u0`` (a cupy array runs on the
+        GPU), ``"cupy"`` moves numpy input to the GPU, ``"numpy"`` moves
+        cupy input to the host. The GPU runs ``method="exact"`` (and
+        ``"auto"`` without ``coeff``) only.
 
     Returns
     -------
     ndarray
-        float64; of shape ``grid.shape`` for a scalar ``t``, of shape
-        ``(len(t), *grid.shape)`` for an array ``t``.
+        Of the array library of ``backend``; float64 (on the GPU float32
+        ``u0`` stays float32); of shape ``grid.shape`` for a scalar ``t``,
+        of shape ``(len(t), *grid.shape)`` for an array ``t``.
 
     Raises
     ------
@@ -89,7 +97,11 @@ def solve_heat(
         Wrong shape, NaN or inf, negative or decreasing ``t``, non-positive
         ``kappa`` or ``dt``, ``dt`` missing for a stepping method, an
         unknown ``method``, ``coeff`` with ``method="exact"``, or bad
-        ``boundary`` data.
+        ``boundary`` data, or a stepping method on the GPU.
+    ImportError
+        ``progress=True`` without tqdm installed.
+    RuntimeError
+        The GPU was asked for without cupy or a visible GPU.
 
     See Also
     --------
@@ -143,14 +155,20 @@ def solve_heat(
     >>> bool(np.abs(frames[1] - u).max() < 1e-4)
     True
     """
-    grid = _check_grid(grid)
-    u0 = _check_initial(u0, grid)
-    times, scalar = _check_times(t)
-    kappa = _check_positive(kappa, "kappa")
+    name = check_backend(backend, u0)
     if method not in HEAT_METHODS:
         raise ValueError(f"method must be one of {HEAT_METHODS}, got {method!r}")
     if method == "auto":
         method = "exact" if coeff is None else "crank_nicolson"
+    if name != "numpy" and method != "exact":
+        raise ValueError(
+            f"method={method!r} has no GPU path (its steps are PoissonSolver solves on the "
+            f"CPU); use method='exact' (constant coefficients) or backend='numpy'"
+        )
+    grid = _check_grid(grid)
+    u0 = _check_initial(to_backend(u0, name), grid, array_module(name))
+    times, scalar = _check_times(t)
+    kappa = _check_positive(kappa, "kappa")
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be a bool, got {progress!r}")
     if method == "exact":
@@ -169,7 +187,14 @@ def solve_heat(
 
 
 def _exact(u0, grid, times, kappa, boundary):
-    """``u_s + t kappa drift + exp(t kappa Delta_h) (u0 - u_s)`` at every time."""
+    """``u_s + t kappa drift + exp(t kappa Delta_h) (u0 - u_s)`` at every time.
+
+    Written once for the array module of ``u0`` (numpy or cupy): the
+    boundary source is folded on the host, moved once, and every frame is
+    computed where ``u0`` lives.
+    """
+    xp = get_array_module(u0)
+    propagator = SpectralSolver(grid, tridiagonal_axis=None, workers=-1, xp=xp)
     source = -fold_boundary(np.zeros(grid.shape), grid, boundary)
     steady, drift = 0.0, 0.0
     if np.any(source):
@@ -177,13 +202,14 @@ def _exact(u0, grid, times, kappa, boundary):
             # No steady state unless the fluxes balance: the constant mode
             # grows at the mean rate, the rest relaxes to w (zero mean).
             drift = float(source.mean())
-        steady = PoissonSolver(grid).solve(-source, project=grid.is_singular)
-    propagator = SpectralSolver(grid, tridiagonal_axis=None, workers=-1)
+        # Delta_h w = -source; on a singular grid the propagator's solve
+        # drops the constant mode, i.e. solves with the mean projected away.
+        steady = propagator.solve(xp.asarray(-source, dtype=u0.dtype))
     coeffs = propagator.forward(u0 - steady, overwrite=True)
     lam = kappa * propagator.eigenvalue_sum(real=True)
-    frames = np.empty((len(times),) + grid.shape)
+    frames = xp.empty((len(times),) + grid.shape, dtype=u0.dtype)
     for k, time in enumerate(times):
-        decayed = coeffs * np.exp(time * lam)
+        decayed = coeffs * xp.exp(time * lam).astype(coeffs.real.dtype, copy=False)
         frames[k] = propagator.inverse(decayed, real=True)
         frames[k] += steady
         if drift:
@@ -262,17 +288,18 @@ def _step_lengths(interval: float, dt: float) -> tuple[int, float]:
     return full, float(f"{interval - full * dt:.12e}")
 
 
-def _check_initial(u0, grid: Grid) -> np.ndarray:
-    arr = np.asarray(u0)
+def _check_initial(u0, grid: Grid, xp) -> np.ndarray:
+    """Validate ``u0`` (an array of ``xp``); return a new array of its working dtype."""
+    arr = xp.asarray(u0)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"u0 must be a numeric array, got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
+    if xp.iscomplexobj(arr):
         raise TypeError("u0 must be real, got a complex array")
     if arr.shape != grid.shape:
         raise ValueError(f"u0 must have shape grid.shape={grid.shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if not xp.all(xp.isfinite(arr)):
         raise ValueError("u0 contains NaN or inf")
-    return np.array(arr, dtype=np.float64)
+    return xp.array(arr, dtype=float_dtype(arr.dtype, xp))
 
 
 def _check_times(t) -> tuple[np.ndarray, bool]:

@@ -10,6 +10,10 @@ diffusivity between the channels so that edges stay aligned).
 
 Integer images are read as floats in ``[0, 1]`` (divided by the dtype's
 maximum, like ``skimage.img_as_float``); results are float64.
+
+:func:`smooth` and :func:`denoise` run on the GPU for cupy images (or with
+``backend="cupy"``), by the same code: the DCT-II is ``cupyx.scipy.fft``'s,
+and a float32 image stays float32 there.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numbers
 
 import numpy as np
 
+from .backend import check_backend, float_dtype, get_array_module, to_backend
 from .grid import Grid
 from .solvers import PoissonSolver
 from .spectral import SpectralSolver
@@ -53,7 +58,8 @@ def as_float_image(image, name: str = "image") -> np.ndarray:
     Integers are divided by their dtype's maximum (``uint8`` 255 becomes
     1.0; signed types then span about ``[-1, 1]``, as in
     ``skimage.img_as_float``), booleans become 0.0 / 1.0, floats are kept
-    as they are. The result is a new array.
+    as they are. The result is a new array, of the image's array library
+    (a cupy image stays on the GPU, where float32 stays float32).
 
     Parameters
     ----------
@@ -79,12 +85,13 @@ def as_float_image(image, name: str = "image") -> np.ndarray:
     array([[0. , 0.2],
            [1. , 0.4]])
     """
-    arr = np.asarray(image)
+    xp = get_array_module(image)
+    arr = xp.asarray(image)
     if arr.dtype == bool:
         arr = arr.astype(np.float64)
     if not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
+    if xp.iscomplexobj(arr):
         raise TypeError(f"{name} must be real, got a complex array")
     if arr.ndim not in (2, 3):
         raise ValueError(
@@ -94,12 +101,12 @@ def as_float_image(image, name: str = "image") -> np.ndarray:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if np.issubdtype(arr.dtype, np.integer):
         return arr.astype(np.float64) / np.iinfo(arr.dtype).max
-    if not np.all(np.isfinite(arr)):
+    if not xp.all(xp.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
-    return np.array(arr, dtype=np.float64)
+    return xp.array(arr, dtype=float_dtype(arr.dtype, xp))
 
 
-def smooth(image, t: float) -> np.ndarray:
+def smooth(image, t: float, *, backend: str | None = None) -> np.ndarray:
     """Heat flow ``exp(t Delta_h) image`` with reflecting borders: a blur of ``sigma = sqrt(2 t)``.
 
     Applies the exact propagator of ``u_t = Delta_h u`` (Neumann, one-pixel
@@ -117,11 +124,16 @@ def smooth(image, t: float) -> np.ndarray:
         ``[0, 1]`` floats.
     t : float
         Diffusion time in pixels squared, ``>= 0``.
+    backend : {None, "numpy", "cupy"}, optional
+        ``None`` follows ``image`` (a cupy image is smoothed on the GPU);
+        ``"cupy"`` moves a numpy image to the GPU, ``"numpy"`` a cupy image
+        to the host.
 
     Returns
     -------
     ndarray of float64
-        Same shape as ``image``.
+        Same shape as ``image``, of the array library of ``backend`` (on
+        the GPU a float32 image stays float32).
 
     Raises
     ------
@@ -129,6 +141,8 @@ def smooth(image, t: float) -> np.ndarray:
         Non-numeric ``image`` or ``t``.
     ValueError
         Bad ``image`` shape, NaN or inf, or negative ``t``.
+    RuntimeError
+        The GPU was asked for without cupy or a visible GPU.
 
     See Also
     --------
@@ -148,21 +162,22 @@ def smooth(image, t: float) -> np.ndarray:
     >>> round(float((blurred.sum(axis=1) * i**2).sum()), 6)   # variance 2 t
     9.0
     """
-    data = as_float_image(image)
+    data = as_float_image(to_backend(image, check_backend(backend, image)))
     t = _check_nonnegative(t, "t")
     if t == 0:
         return data
-    propagator = SpectralSolver(pixel_grid(data.shape), tridiagonal_axis=None, workers=-1)
+    xp = get_array_module(data)
+    propagator = SpectralSolver(pixel_grid(data.shape), tridiagonal_axis=None, workers=-1, xp=xp)
 
     def decay(lam):
-        return np.exp(t * lam)
+        return xp.exp(t * lam)
 
     for channel in _channels(data):
         channel[...] = propagator.apply_function(channel.copy(), decay)
     return data
 
 
-def denoise(image, weight: float) -> np.ndarray:
+def denoise(image, weight: float, *, backend: str | None = None) -> np.ndarray:
     """Tikhonov smoothing: solve ``(I - weight Delta_h) u = image`` with reflecting borders.
 
     ``u`` minimizes ``||u - image||^2 + weight ||grad_h u||^2``, the
@@ -178,11 +193,14 @@ def denoise(image, weight: float) -> np.ndarray:
         ``[0, 1]`` floats.
     weight : float
         Smoothing weight in pixels squared, ``>= 0`` (0 returns the image).
+    backend : {None, "numpy", "cupy"}, optional
+        As in :func:`smooth`.
 
     Returns
     -------
     ndarray of float64
-        Same shape as ``image``.
+        Same shape as ``image``, of the array library of ``backend`` (on
+        the GPU a float32 image stays float32).
 
     Raises
     ------
@@ -190,6 +208,8 @@ def denoise(image, weight: float) -> np.ndarray:
         Non-numeric ``image`` or ``weight``.
     ValueError
         Bad ``image`` shape, NaN or inf, or negative ``weight``.
+    RuntimeError
+        The GPU was asked for without cupy or a visible GPU.
 
     Examples
     --------
@@ -202,14 +222,16 @@ def denoise(image, weight: float) -> np.ndarray:
     >>> bool(np.isclose(clean.mean(), noisy.mean()))     # mean is kept
     True
     """
-    data = as_float_image(image)
+    data = as_float_image(to_backend(image, check_backend(backend, image)))
     weight = _check_nonnegative(weight, "weight")
     if weight == 0:
         return data
     shift = 1.0 / weight
-    solver = PoissonSolver(pixel_grid(data.shape), shift)
+    # The DCT solver of PoissonSolver(method="fft"), without its per-call
+    # validation: the image is validated above.
+    solver = SpectralSolver(pixel_grid(data.shape), shift, workers=-1, xp=get_array_module(data))
     for channel in _channels(data):
-        channel[...] = solver.solve(-shift * channel)
+        channel[...] = solver.solve(-shift * channel, overwrite=True)
     return data
 
 
@@ -221,6 +243,7 @@ def edge_preserving(
     steps: int = 10,
     sigma: float = 1.0,
     tol: float = 1e-8,
+    backend: str | None = None,
 ) -> np.ndarray:
     """Perona-Malik diffusion ``u_t = div(g(|grad u_sigma|) grad u)`` by semi-implicit steps.
 
@@ -251,6 +274,9 @@ def edge_preserving(
         Blur (pixels) of the copy whose gradient sets ``g``; ``>= 0``.
     tol : float, optional
         Relative residual of each multigrid solve.
+    backend : {None, "numpy"}, optional
+        The multigrid solves (pyamg) have no GPU path: a cupy image needs
+        ``backend="numpy"``, which moves it to the host.
 
     Returns
     -------
@@ -262,7 +288,8 @@ def edge_preserving(
     TypeError
         Non-numeric ``image`` or parameters.
     ValueError
-        Bad ``image`` shape, NaN or inf, or a parameter out of range.
+        Bad ``image`` shape, NaN or inf, or a parameter out of range; a
+        cupy image or ``backend="cupy"``.
 
     Notes
     -----
@@ -289,7 +316,12 @@ def edge_preserving(
     >>> bool(error(out) < 0.5 * error(image.smooth(noisy, 5.0)))   # the blur smears the edge
     True
     """
-    data = as_float_image(image)
+    if backend == "cupy" or (backend is None and get_array_module(image) is not np):
+        raise ValueError(
+            "edge_preserving solves variable-coefficient systems by multigrid (pyamg), "
+            "which has no GPU path; pass backend='numpy' to run it on the host"
+        )
+    data = as_float_image(to_backend(image, check_backend(backend, image)))
     t = _check_nonnegative(t, "t")
     contrast = _check_nonnegative(contrast, "contrast")
     if contrast == 0:

@@ -24,6 +24,7 @@ import scipy.fft
 import scipy.linalg
 
 from ._memory import check_memory
+from .backend import fft_transforms
 from .convolution import circulant_eigenvalues
 from .grid import Grid
 from .operators import _check_grid, second_difference
@@ -38,7 +39,37 @@ def axis_eigenvalues(n: int, h: float, pair) -> np.ndarray:
     Dirichlet-Dirichlet the DST-I modes ``k = 1..n``, Neumann-Neumann the
     DCT-II modes ``k = 0..n-1``, mixed sides the modes
     ``sin((k + 1/2) pi (i + a) / (n + 1/2))`` in order of increasing
-    magnitude. ``pair`` is a normalized ``(low, high)`` pair.
+    magnitude.
+
+    Parameters
+    ----------
+    n : int
+        Number of unknowns on the axis.
+    h : float
+        Grid spacing.
+    pair : tuple of str
+        Normalized ``(low, high)`` boundary pair, as in :attr:`Grid.bc`.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        The eigenvalues, all ``<= 0``; real.
+
+    See Also
+    --------
+    eigenvalues : their sums over the axes of a grid.
+
+    Examples
+    --------
+    Neumann-Neumann: the DCT-II modes, starting with the constant (0):
+
+    >>> axis_eigenvalues(4, 1.0, ("neumann", "neumann")).round(6)
+    array([-0.      , -0.585786, -2.      , -3.414214])
+
+    Periodic: the DFT of the circulant's first column ``[-2, 1, 0, ..., 1]``:
+
+    >>> axis_eigenvalues(6, 1.0, ("periodic", "periodic"))
+    array([ 0., -1., -3., -4., -3., -1.])
     """
     low, high = pair
     k = np.arange(n)
@@ -97,11 +128,19 @@ class AxisTransform:
 
     Parameters
     ----------
-    n, h, pair
-        Axis size, spacing and normalized ``(low, high)`` boundary pair.
+    n : int
+        Number of unknowns on the axis.
+    h : float
+        Grid spacing.
+    pair : tuple of str
+        Normalized ``(low, high)`` boundary pair, as in :attr:`Grid.bc`.
     dense : bool, optional
         Use the dense eigenvectors of ``A`` (from ``eigh``) instead of the
         fast transform. Mixed-side axes always do.
+    xp : module, optional
+        Array module of the data, ``numpy`` (default) or ``cupy``: the
+        transforms come from :func:`kronlap.backend.fft_transforms` and a
+        dense eigenbasis, computed on the host, is moved there once.
 
     Attributes
     ----------
@@ -115,10 +154,35 @@ class AxisTransform:
     applies ``V``. For the ``"fft"`` kind they are ``fft``/``ifft``;
     callers that want the real-to-complex ``rfft`` on a periodic axis use
     :meth:`forward_real` and :meth:`inverse_real`.
+
+    Raises
+    ------
+    MemoryError
+        A dense eigenbasis (``dense=True`` or mixed sides) whose ``3 n**2``
+        doubles clearly exceed the free memory; refused before allocating.
+
+    Examples
+    --------
+    The sine transform (DST-I) diagonalizes the Dirichlet second difference:
+
+    >>> import numpy as np
+    >>> import kronlap as kl
+    >>> t = AxisTransform(5, 1.0, ("dirichlet", "dirichlet"))
+    >>> t.kind
+    'dst1'
+    >>> A = kl.second_difference(5, 1.0, "dirichlet").toarray()
+    >>> x = np.arange(5.0)
+    >>> bool(np.allclose(t.forward(A @ x, axis=0), t.lam * t.forward(x, axis=0)))
+    True
+    >>> bool(np.allclose(t.inverse(t.forward(x, axis=0), axis=0), x))
+    True
     """
 
-    def __init__(self, n: int, h: float, pair, *, dense: bool = False):
+    def __init__(self, n: int, h: float, pair, *, dense: bool = False, xp=None):
         self.n, self.h, self.pair = n, h, pair
+        self.xp = np if xp is None else xp
+        self._fft = fft_transforms(self.xp)
+        self._bases = {}  # the dense eigenbasis on self.xp, per real dtype
         low, high = pair
         if dense or low != high:
             self.kind = "dense"
@@ -134,34 +198,143 @@ class AxisTransform:
             self.lam = axis_eigenvalues(n, h, pair)
 
     def forward(self, x, axis: int, workers=None, overwrite: bool = False):
+        """Apply ``V^-1`` along ``axis``: the coefficients of ``x`` in the eigenvectors.
+
+        Parameters
+        ----------
+        x : ndarray
+            Real or complex array.
+        axis : int
+            Axis of ``x`` of length ``n``.
+        workers : int, optional
+            Threads for ``scipy.fft``.
+        overwrite : bool, optional
+            Allow ``x`` to be used as workspace (fast transforms only).
+
+        Returns
+        -------
+        ndarray
+            Same shape as ``x``; mode ``k`` belongs to ``lam[k]``. Complex for
+            the ``"fft"`` kind. Scaled as ``scipy.fft``'s unnormalized
+            forward transforms, so only ``inverse(forward(x))`` is the
+            identity.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = AxisTransform(4, 0.25, ("periodic", "periodic"))
+        >>> t.forward(np.ones(4), axis=0)
+        array([4.+0.j, 0.+0.j, 0.+0.j, 0.+0.j])
+        """
         if self.kind == "fft":
-            return scipy.fft.fft(x, axis=axis, workers=workers, overwrite_x=overwrite)
+            return self._fft.fft(x, axis, workers, overwrite)
         if self.kind == "dst1":
-            return scipy.fft.dst(x, type=1, axis=axis, workers=workers, overwrite_x=overwrite)
+            return self._fft.dst1(x, axis, workers, overwrite)
         if self.kind == "dct2":
-            return scipy.fft.dct(x, type=2, axis=axis, workers=workers, overwrite_x=overwrite)
-        return _apply_along_axis(self._vectors.T, x, axis)
+            return self._fft.dct2(x, axis, workers, overwrite)
+        return _apply_along_axis(self._basis(x).T, x, axis, self.xp)
 
     def inverse(self, x, axis: int, workers=None):
+        """Apply ``V`` along ``axis``: the inverse of :meth:`forward`.
+
+        ``x`` is used as workspace for the fast kinds (``scipy.fft`` with
+        ``overwrite_x=True``): pass a copy to keep it.
+
+        Parameters
+        ----------
+        x : ndarray
+            Coefficients, as returned by :meth:`forward`; may be overwritten.
+        axis : int
+            Axis of ``x`` of length ``n``.
+        workers : int, optional
+            Threads for ``scipy.fft``.
+
+        Returns
+        -------
+        ndarray
+            Same shape as ``x``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = AxisTransform(3, 1.0, ("neumann", "neumann"))
+        >>> t.inverse(t.forward(np.array([1.0, 2.0, 4.0]), axis=0), axis=0)
+        array([1., 2., 4.])
+        """
         if self.kind == "fft":
-            return scipy.fft.ifft(x, axis=axis, workers=workers, overwrite_x=True)
+            return self._fft.ifft(x, axis, workers, overwrite=True)
         if self.kind == "dst1":
-            return scipy.fft.idst(x, type=1, axis=axis, workers=workers, overwrite_x=True)
+            return self._fft.idst1(x, axis, workers, overwrite=True)
         if self.kind == "dct2":
-            return scipy.fft.idct(x, type=2, axis=axis, workers=workers, overwrite_x=True)
-        return _apply_along_axis(self._vectors, x, axis)
+            return self._fft.idct2(x, axis, workers, overwrite=True)
+        return _apply_along_axis(self._basis(x), x, axis, self.xp)
 
     def forward_real(self, x, axis: int, workers=None):
-        """``rfft`` along ``axis``: the non-negative Fourier modes of real data."""
-        return scipy.fft.rfft(x, axis=axis, workers=workers)
+        """``rfft`` along ``axis``: the non-negative Fourier modes of real data.
+
+        Parameters
+        ----------
+        x : ndarray
+            Real array.
+        axis : int
+            Periodic axis of ``x`` of length ``n``.
+        workers : int, optional
+            Threads for ``scipy.fft``.
+
+        Returns
+        -------
+        ndarray
+            Complex, of length ``n // 2 + 1`` along ``axis``; mode ``k``
+            belongs to ``lam_real[k]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = AxisTransform(4, 0.25, ("periodic", "periodic"))
+        >>> t.forward_real(np.array([1.0, 0.0, -1.0, 0.0]), axis=0)
+        array([0.+0.j, 2.+0.j, 0.+0.j])
+        """
+        return self._fft.rfft(x, axis, workers)
 
     def inverse_real(self, x, axis: int, workers=None):
-        return scipy.fft.irfft(x, n=self.n, axis=axis, workers=workers, overwrite_x=True)
+        """``irfft`` along ``axis``: the inverse of :meth:`forward_real`.
+
+        Parameters
+        ----------
+        x : ndarray
+            Complex coefficients of length ``n // 2 + 1`` along ``axis``;
+            used as workspace (``overwrite_x=True``).
+        axis : int
+            Periodic axis.
+        workers : int, optional
+            Threads for ``scipy.fft``.
+
+        Returns
+        -------
+        ndarray
+            Real, of length ``n`` along ``axis``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = AxisTransform(4, 0.25, ("periodic", "periodic"))
+        >>> x = np.array([1.0, 0.0, -1.0, 0.0])
+        >>> t.inverse_real(t.forward_real(x, axis=0), axis=0)
+        array([ 1.,  0., -1.,  0.])
+        """
+        return self._fft.irfft(x, self.n, axis, workers, overwrite=True)
 
     @property
     def lam_real(self) -> np.ndarray:
         """Eigenvalues of the modes that ``rfft`` keeps."""
         return self.lam[: self.n // 2 + 1]
+
+    def _basis(self, x):
+        """The dense eigenbasis on ``xp`` in the precision of ``x`` (made once per dtype)."""
+        dtype = x.real.dtype
+        if dtype not in self._bases:
+            self._bases[dtype] = self.xp.asarray(self._vectors.astype(dtype, copy=False))
+        return self._bases[dtype]
 
     def __repr__(self):
         return f"AxisTransform(n={self.n}, pair={self.pair}, kind={self.kind!r})"
@@ -182,10 +355,10 @@ def _dense_eigenbasis(n, h, pair):
     return np.ascontiguousarray(vectors[:, ::-1]), lam[::-1].copy()
 
 
-def _apply_along_axis(matrix, x, axis):
+def _apply_along_axis(matrix, x, axis, xp):
     """``y[..., i, ...] = sum_j matrix[i, j] x[..., j, ...]`` along ``axis``."""
-    moved = np.moveaxis(x, axis, -1)
-    return np.moveaxis(moved @ matrix.T, -1, axis)
+    moved = xp.moveaxis(x, axis, -1)
+    return xp.moveaxis(moved @ matrix.T, -1, axis)
 
 
 def _fft_cost(length: int) -> float:
@@ -248,7 +421,13 @@ class SpectralSolver:
     fft_backend : object or None
         A ``scipy.fft`` backend (e.g. ``pyfftw.interfaces.scipy_fft``) that
         the transforms run under, through ``scipy.fft.set_backend``;
-        ``None`` uses scipy's own.
+        ``None`` uses scipy's own. numpy only.
+    xp : module or None
+        Array module of the data: ``numpy`` (default) or ``cupy``. The
+        setup (eigenvalues, dense eigenbases, inverse eigenvalues) is
+        computed on the host and moved to ``xp`` once; every solve then
+        stays on ``xp``. On the GPU the tridiagonal sweep, a Python loop of
+        small steps, is not used: ``"auto"`` transforms every axis.
 
     Notes
     -----
@@ -257,16 +436,35 @@ class SpectralSolver:
     coefficient is set to zero, which returns the zero-mean solution.
     """
 
-    def __init__(self, grid: Grid, shift: float = 0.0, *, dense: bool = False,
-                 tridiagonal_axis="auto", workers=None, fft_backend=None):
+    def __init__(
+        self,
+        grid: Grid,
+        shift: float = 0.0,
+        *,
+        dense: bool = False,
+        tridiagonal_axis="auto",
+        workers=None,
+        fft_backend=None,
+        xp=None,
+    ):
         self.grid, self.shift, self.workers = grid, float(shift), workers
         self.fft_backend = fft_backend
+        self.xp = np if xp is None else xp
         self.singular = grid.is_singular and self.shift == 0.0
+        on_host = self.xp is np
+        if not on_host and fft_backend is not None:
+            raise ValueError("fft_backend is a scipy.fft (CPU) option; leave it None on the GPU")
         if tridiagonal_axis == "auto":
-            tridiagonal_axis = None if dense else self._pick_tridiagonal_axis()
+            on_sweep = not dense and on_host
+            tridiagonal_axis = self._pick_tridiagonal_axis() if on_sweep else None
+        elif tridiagonal_axis is not None and not on_host:
+            raise ValueError(
+                "tridiagonal_axis (Hockney's tridiagonal sweep) runs on the CPU only; "
+                "pass tridiagonal_axis='auto' or None on the GPU"
+            )
         self.tridiagonal_axis = tridiagonal_axis
         self.axes = [
-            None if axis == tridiagonal_axis else AxisTransform(n, h, pair, dense=dense)
+            None if axis == tridiagonal_axis else AxisTransform(n, h, pair, dense=dense, xp=xp)
             for axis, (n, h, pair) in enumerate(zip(grid.shape, grid.h, grid.bc))
         ]
         # The periodic axis transformed last with rfft (real data only): the
@@ -309,25 +507,30 @@ class SpectralSolver:
                 best_saving, best_axis = transform_pair - sweep, axis
         return best_axis
 
-    def eigenvalue_sum(self, real: bool) -> np.ndarray:
+    def eigenvalue_sum(self, real: bool):
         """Summed 1D eigenvalues, broadcastable against :meth:`forward`'s output.
 
         Axes left to tridiagonal sweeps contribute nothing (size-1 entry).
         ``real`` selects the layout of real input (``rfft`` on one axis).
+        An array of the solver's module ``xp`` (float64), summed there from
+        the 1D eigenvalues: only those cross to the device.
         """
-        total = np.zeros((1,) * len(self.axes))
+        return self._eigenvalue_sum(real, self.xp)
+
+    def _eigenvalue_sum(self, real: bool, xp):
+        total = xp.zeros((1,) * len(self.axes))
         for axis, t in enumerate(self.axes):
             if t is None:
                 continue
             lam = t.lam_real if real and axis == self.real_fft_axis else t.lam
             shape = [1] * len(self.axes)
             shape[axis] = lam.size
-            total = total + lam.reshape(shape)
+            total = total + xp.asarray(lam).reshape(shape)
         return total
 
     def forward(self, x, overwrite: bool = False):
         """Coefficients of ``x`` in the eigenbasis; ``x`` is kept unless ``overwrite``."""
-        real = not np.iscomplexobj(x)
+        real = not self.xp.iscomplexobj(x)
         if not self._order and not overwrite:
             return x.copy()
         with self._backend():
@@ -354,7 +557,7 @@ class SpectralSolver:
                     coeffs = t.inverse_real(coeffs, axis, self.workers)
                 else:
                     coeffs = t.inverse(coeffs, axis, self.workers)
-        return coeffs.real if real and np.iscomplexobj(coeffs) else coeffs
+        return coeffs.real if real and self.xp.iscomplexobj(coeffs) else coeffs
 
     def apply_function(self, x, function):
         """``phi(Delta_h) x`` for an elementwise ``function`` of the eigenvalues.
@@ -365,7 +568,7 @@ class SpectralSolver:
         """
         if self.tridiagonal_axis is not None:
             raise ValueError("apply_function needs tridiagonal_axis=None")
-        real = not np.iscomplexobj(x)
+        real = not self.xp.iscomplexobj(x)
         coeffs = self.forward(x, overwrite=True)
         coeffs *= function(self.eigenvalue_sum(real)).astype(coeffs.real.dtype, copy=False)
         return self.inverse(coeffs, real).astype(x.dtype, copy=False)
@@ -374,7 +577,7 @@ class SpectralSolver:
         """Inverse eigenvalues, or the factored tridiagonal sweeps, per layout."""
         key = (real, np.dtype(dtype).char)
         if key not in self._denominators:
-            total = self.eigenvalue_sum(real) - self.shift
+            total = self._eigenvalue_sum(real, np) - self.shift
             if self.tridiagonal_axis is None:
                 with np.errstate(divide="ignore", over="ignore"):
                     inverse = 1.0 / np.broadcast_to(total, total.shape)
@@ -385,7 +588,7 @@ class SpectralSolver:
                         f"shift={self.shift} is (numerically) an eigenvalue of the "
                         f"Laplacian: the system is singular"
                     )
-                self._denominators[key] = inverse.astype(dtype)
+                self._denominators[key] = self.xp.asarray(inverse.astype(dtype))
             else:
                 self._denominators[key] = _ThomasSweep(
                     self.grid, self.tridiagonal_axis, total, dtype, self.singular
@@ -397,7 +600,7 @@ class SpectralSolver:
 
         ``rhs`` is used as workspace only if ``overwrite``.
         """
-        real = not np.iscomplexobj(rhs)
+        real = not self.xp.iscomplexobj(rhs)
         coeffs = self.forward(rhs, overwrite)
         op = self._operator(real, coeffs.real.dtype)
         if isinstance(op, _ThomasSweep):
