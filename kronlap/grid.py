@@ -118,6 +118,16 @@ class Grid:
         Positions of the unknowns per axis, ``x_i = (i + a) h``
         (``x_i = i h`` for periodic).
 
+    Raises
+    ------
+    TypeError
+        ``shape`` or ``lengths`` not numbers, or ``bc`` not a spec or a
+        sequence of specs.
+    ValueError
+        An axis with ``n < 1``, a non-positive or non-finite length, the
+        wrong number of lengths or specs, an unknown bc name, or
+        ``"periodic"`` paired with another kind.
+
     Examples
     --------
     >>> g = Grid((3, 4), lengths=(1.0, 2.0), bc=["dirichlet", ("neumann", "dirichlet")])
@@ -156,10 +166,12 @@ class Grid:
 
     @property
     def ndim(self) -> int:
+        """Number of axes."""
         return len(self.shape)
 
     @property
     def size(self) -> int:
+        """Number of unknowns, the product of :attr:`shape`."""
         return int(np.prod(self.shape, dtype=np.int64))
 
     @property
@@ -177,6 +189,7 @@ class Grid:
 
     @property
     def coords(self) -> tuple[np.ndarray, ...]:
+        """Positions of the unknowns, one 1D array per axis (see the class notes)."""
         return tuple(
             (np.arange(n) + _low_offset(pair)) * h
             for n, h, pair in zip(self.shape, self.h, self.bc)
@@ -184,6 +197,12 @@ class Grid:
 
     def mesh(self) -> tuple[np.ndarray, ...]:
         """Coordinate arrays of shape ``self.shape``, ``indexing="ij"``.
+
+        Returns
+        -------
+        tuple of ndarray
+            ``np.meshgrid(*self.coords, indexing="ij")``: entry ``k`` holds
+            the axis-``k`` coordinate of every unknown.
 
         Examples
         --------

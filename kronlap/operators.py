@@ -37,6 +37,8 @@ def second_difference(n: int, h: float = 1.0, bc="dirichlet", *, format="csr"):
 
     Raises
     ------
+    TypeError
+        ``n`` is not an int, or ``bc`` is neither a name nor a pair.
     ValueError
         ``n < 1``, non-positive ``h``, or an unknown ``bc``.
 
@@ -94,7 +96,7 @@ def _as_square_sparse(mat, name: str):
 
 
 def kron_product(*mats, format="csr"):
-    """Kronecker product ``A0 (x) A1 (x) ... (x) A_{N-1}`` as a sparse array.
+    """Kronecker product ``A0 (x) A1 (x) A2 (x) ...`` of the factors, as a sparse array.
 
     Parameters
     ----------
@@ -106,6 +108,11 @@ def kron_product(*mats, format="csr"):
     Returns
     -------
     scipy.sparse.sparray
+
+    Raises
+    ------
+    ValueError
+        No factor, or a factor that is not 2D.
 
     Examples
     --------
@@ -148,6 +155,11 @@ def kron_sum(*mats, format="csr"):
     -------
     scipy.sparse.sparray
         Of size ``prod(n_k)``.
+
+    Raises
+    ------
+    ValueError
+        No factor, or a factor that is not a square 2D matrix.
 
     Notes
     -----
