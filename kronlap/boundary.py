@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .backend import get_array_module
 from .grid import Grid
 
 __all__ = ["fold_boundary"]
@@ -87,5 +88,6 @@ def fold_boundary(rhs: np.ndarray, grid: Grid, boundary) -> np.ndarray:
         scale = 1.0 / h**2 if kind == "dirichlet" else 1.0 / h
         index = [slice(None)] * grid.ndim
         index[axis] = 0 if side == 0 else -1
-        rhs[tuple(index)] -= scale * value
+        # The data as an array of rhs' module (cupy rhs: moved to the GPU).
+        rhs[tuple(index)] -= scale * get_array_module(rhs).asarray(value)
     return rhs

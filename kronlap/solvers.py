@@ -12,7 +12,14 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._memory import check_memory
-from .backend import check_backend
+from .backend import (
+    array_module,
+    check_backend,
+    get_array_module,
+    sparse_matrix,
+    sparse_modules,
+    to_backend,
+)
 from .boundary import fold_boundary
 from .diffusion import coefficient_array, diffusion, fold_diffusion_boundary
 from .gmg import CYCLES, GMG_ACCELERATORS, GeometricMultigrid
@@ -178,6 +185,15 @@ class PoissonSolver:
         (``pyfftw.interfaces.cache.enable()``,
         ``pyfftw.config.PLANNER_EFFORT = "FFTW_MEASURE"``), settings that
         are global and therefore left to the caller. Default: scipy's own.
+    backend : {None, "numpy", "cupy"}, optional
+        Array library of the solves (``None``: numpy). ``"cupy"`` runs
+        ``"fft"`` and ``"eig"`` (cuFFT transforms, dense eigenbases as
+        matrix products) and ``"cg"`` (``cupyx.scipy.sparse``, Jacobi or no
+        preconditioner, no ``mask``) on the GPU; :meth:`solve` moves numpy
+        input there and returns cupy arrays. Hockney's tridiagonal sweep
+        (``tridiagonal_axis``) is a CPU path: on the GPU ``"auto"``
+        transforms every axis. Other methods raise ``ValueError``; see
+        :func:`kronlap.backend.check_backend`.
 
     Attributes
     ----------
@@ -250,6 +266,7 @@ class PoissonSolver:
         tridiagonal_axis="auto",
         workers: int | None = None,
         fft_backend=None,
+        backend: str | None = None,
     ):
         self.grid = _check_grid(grid)
         self.shift = _check_shift(shift)
@@ -263,6 +280,17 @@ class PoissonSolver:
         self.method = _check_method(
             method, self.grid, given, gmg_ok=accel != "fgmres" and self.shift >= 0
         )
+        self.backend = check_backend(backend, method=self.method)
+        xp = array_module(self.backend)
+        if (
+            xp is not np
+            and self.method == "cg"
+            and (self._mask is not None or preconditioner not in ("jacobi", None))
+        ):
+            raise ValueError(
+                "method='cg' on the GPU takes preconditioner='jacobi' or None and no mask; "
+                "use backend='numpy' for the others"
+            )
         self.tol = _check_positive(tol, "tol")
         if maxiter is not None:
             if not isinstance(maxiter, numbers.Integral) or maxiter < 1:
@@ -336,6 +364,7 @@ class PoissonSolver:
                 tridiagonal_axis=tridiagonal_axis if self.method == "fft" else None,
                 workers=workers,
                 fft_backend=_resolve_fft_backend(fft_backend),
+                xp=xp,
             )
         elif self.method == "gmg":
             _check_gmg_memory(self.grid, self._coeff is not None)
@@ -399,6 +428,7 @@ class PoissonSolver:
                     preconditioner,
                     hierarchy,
                     self.singular,
+                    xp,
                 )
         self.info = {
             "method": self.method,
@@ -479,7 +509,7 @@ class PoissonSolver:
         >>> bool(np.allclose(u, x * (1 - x) + y))
         True
         """
-        check_backend(None, f)
+        f = to_backend(f, self.backend)
         rhs = _check_rhs(f, self.grid)
         if mask_values is not None:
             if self._mask is None:
@@ -567,7 +597,9 @@ def solve_poisson(
     tol : float, optional
         Relative residual for iterative methods.
     backend : {None, "numpy", "cupy"}, optional
-        Array library; ``None`` follows ``f``. This version runs on numpy.
+        Array library; ``None`` follows ``f`` (a cupy array runs on the
+        GPU); ``"cupy"`` moves numpy ``f`` to the GPU, ``"numpy"`` moves cupy
+        ``f`` to the host. See :class:`PoissonSolver` for the GPU methods.
     project : bool, optional
         Singular problems: project the mean of ``f`` away instead of raising.
     coeff : float, array_like or callable, optional
@@ -619,11 +651,11 @@ def solve_poisson(
     >>> bool(np.allclose(u, exact))
     True
     """
-    check_backend(backend, f)
     solver = PoissonSolver(
         grid,
         shift,
         method,
+        backend=check_backend(backend, f),
         tol=tol,
         coeff=coeff,
         mask=mask,
@@ -686,8 +718,8 @@ def _solve_parts(impl, b):
     """Run a real solver on a real or complex right-hand side (real and imaginary parts)."""
     if not np.iscomplexobj(b):
         return impl.solve(b)
-    re, it_re, res_re = impl.solve(np.ascontiguousarray(b.real))
-    im, it_im, res_im = impl.solve(np.ascontiguousarray(b.imag))
+    re, it_re, res_re = impl.solve(b.real.copy())
+    im, it_im, res_im = impl.solve(b.imag.copy())
     x = re + 1j * im
     if res_re is None:
         return x, None, None
@@ -730,13 +762,19 @@ class _DirectSolver:
 
 
 class _CGSolver:
-    """Preconditioned conjugate gradients (scipy) on the positive (semi)definite system."""
+    """Preconditioned conjugate gradients on the positive (semi)definite system.
 
-    def __init__(self, matrix, tol, maxiter, preconditioner, hierarchy, singular):
+    scipy's, or on the GPU ``cupyx.scipy.sparse.linalg``'s on a copy of the
+    matrix there (``xp`` is cupy; Jacobi or no preconditioner).
+    """
+
+    def __init__(self, matrix, tol, maxiter, preconditioner, hierarchy, singular, xp=np):
+        _, self._linalg = sparse_modules(xp)
+        matrix = sparse_matrix(matrix, xp)
         self.matrix, self.tol, self.maxiter = matrix, tol, maxiter
         if preconditioner == "jacobi":
             inv_diag = 1.0 / matrix.diagonal()
-            M = spla.LinearOperator(
+            M = self._linalg.LinearOperator(
                 matrix.shape, matvec=lambda x: inv_diag * x, dtype=matrix.dtype
             )
         elif preconditioner == "ilu":
@@ -749,7 +787,7 @@ class _CGSolver:
         if singular and M is not None and preconditioner not in ("amg", "gmg"):
             # Keep CG in the range (zero mean), where the matrix is definite.
             apply = M.matvec
-            M = spla.LinearOperator(
+            M = self._linalg.LinearOperator(
                 matrix.shape,
                 matvec=lambda r: _mean_free(apply(r - r.mean())),
                 dtype=matrix.dtype,
@@ -762,13 +800,14 @@ class _CGSolver:
         def callback(_):
             count[0] += 1
 
-        norm_b = np.linalg.norm(b)
+        xp = get_array_module(b)
+        norm_b = float(xp.linalg.norm(b))
         if norm_b == 0:
-            return np.zeros_like(b), 0, 0.0
-        x, _ = spla.cg(
+            return xp.zeros_like(b), 0, 0.0
+        x, _ = self._linalg.cg(
             self.matrix, b, rtol=self.tol, maxiter=self.maxiter, M=self.M, callback=callback
         )
-        residual = float(np.linalg.norm(b - self.matrix @ x) / norm_b)
+        residual = float(xp.linalg.norm(b - self.matrix @ x) / norm_b)
         return x, count[0], residual
 
 
@@ -916,8 +955,9 @@ def _check_mask_values(values, grid: Grid) -> np.ndarray:
 
 
 def _check_rhs(f, grid: Grid) -> np.ndarray:
-    """Validate ``f``; return it, or a float32/float64/complex C-ordered copy."""
-    arr = np.asarray(f)
+    """Validate ``f`` (numpy or cupy); return it, or a float32/float64/complex C-ordered copy."""
+    xp = get_array_module(f)
+    arr = xp.asarray(f)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"f must be a numeric array, got dtype {arr.dtype}")
     if arr.shape != grid.shape:
@@ -930,10 +970,10 @@ def _check_rhs(f, grid: Grid) -> np.ndarray:
         dtype = np.float64
     # A sum is NaN or inf if any entry is (one pass, no temporary); only then
     # look closer, since a finite sum can also overflow.
-    if not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):
+    if not xp.isfinite(arr.sum()) and not xp.all(xp.isfinite(arr)):
         raise ValueError("f contains NaN or inf")
     if dtype != arr.dtype or not arr.flags.c_contiguous:
-        return np.array(arr, dtype=dtype, order="C")
+        return xp.array(arr, dtype=dtype, order="C")
     return arr
 
 
