@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--bc", type=_bc_spec, default="dirichlet",
                        help="KIND or LOW:HIGH for every axis")
     scale.add_argument("--methods", nargs="+", choices=ALL_METHODS,
-                       default=["fft", "multigrid", "cg", "direct", "pyamg"], metavar="METHOD")
+                       default=["fft", "multigrid", "gmg", "cg", "direct", "pyamg"], metavar="METHOD")
     scale.add_argument("--json", type=Path, help="write the records to this JSON file")
     scale.add_argument("--plot", type=Path, help="write the log-log plot here")
     return parser
@@ -169,7 +169,7 @@ def _run_demo(args):
                            title="kronlap.solve_poisson")
     print(f"wrote {out / 'solution.png'}")
 
-    records, slopes = scaling(args.scaling_sizes, 2, ["fft", "multigrid", "direct"],
+    records, slopes = scaling(args.scaling_sizes, 2, ["fft", "gmg", "multigrid", "direct"],
                               bc="dirichlet", progress=sys.stderr.isatty())
     _print_slopes(slopes)
     plotting.plot_scaling(records, slopes, out / "scaling.png",

@@ -35,7 +35,7 @@ __all__ = [
     "fit_slope",
 ]
 
-KRONLAP_METHODS = ("fft", "eig", "multigrid", "cg", "direct")
+KRONLAP_METHODS = ("fft", "eig", "multigrid", "gmg", "cg", "direct")
 PEER_METHODS = ("pyamg", "pyamg-sa", "spsolve", "scipy-cg")
 RECORD_KEYS = ("method", "shape", "bc", "setup_s", "solve_s", "iterations", "residual",
                "error", "peak_mb")
