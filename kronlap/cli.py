@@ -83,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--bc", type=_bc_spec, default="dirichlet",
                        help="KIND or LOW:HIGH for every axis")
     scale.add_argument("--methods", nargs="+", choices=ALL_METHODS,
-                       default=["fft", "multigrid", "gmg", "cg", "direct", "pyamg"], metavar="METHOD")
+                       default=["fft", "multigrid", "gmg", "cg", "direct", "pyamg"],
+                       metavar="METHOD")
     scale.add_argument("--json", type=Path, help="write the records to this JSON file")
     scale.add_argument("--plot", type=Path, help="write the log-log plot here")
     return parser
