@@ -25,13 +25,8 @@ import numpy as np
 from ._memory import check_memory
 from .grid import Grid
 from .spectral import (
-    _DENSE_NS_PER_N,
-    _FFT_NS_PER_COST,
-    _THOMAS_NS_PER_POINT,
-    _THOMAS_NS_PER_STEP,
     AxisTransform,
-    _fft_cost,
-    _transform_length,
+    _sweep_axis,
     axis_eigenvalues,
 )
 
@@ -131,23 +126,7 @@ def pick_tridiagonal_axis(grid: Grid, shift: float, ranks: int):
     >>> pick_tridiagonal_axis(kl.Grid((64, 64), bc="periodic"), 0.0, ranks=4) is None
     True
     """
-    if shift < 0:
-        return None
-    points = grid.size / ranks
-    best_saving, best_axis = 0.0, None
-    for axis, (n, pair) in enumerate(zip(grid.shape, grid.bc)):
-        if pair[0] == "periodic" or n < 3:
-            continue
-        if pair[0] != pair[1]:
-            per_point = _DENSE_NS_PER_N * n
-        else:
-            per_point = _FFT_NS_PER_COST * _fft_cost(_transform_length(n, pair))
-        saving = 2.0 * per_point * points - (
-            _THOMAS_NS_PER_POINT * points + _THOMAS_NS_PER_STEP * n
-        )
-        if saving > best_saving:
-            best_saving, best_axis = saving, axis
-    return best_axis
+    return _sweep_axis(grid, shift, grid.size / ranks)
 
 
 class _IdentityPlan:

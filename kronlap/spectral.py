@@ -390,6 +390,29 @@ _THOMAS_NS_PER_POINT = 2.0
 _THOMAS_NS_PER_STEP = 2600.0
 
 
+def _sweep_axis(grid: Grid, shift: float, points: float):
+    """The axis whose transform pair over ``points`` points costs most above a sweep, or None.
+
+    The cost model above; ``points`` is the number of grid points one
+    process transforms (the whole grid, or one rank's share of it).
+    """
+    if shift < 0:
+        return None  # indefinite: the unpivoted Thomas sweep may break down
+    best_saving, best_axis = 0.0, None
+    for axis, (n, pair) in enumerate(zip(grid.shape, grid.bc)):
+        if pair[0] == "periodic" or n < 3:
+            continue
+        if pair[0] != pair[1]:
+            per_point = _DENSE_NS_PER_N * n
+        else:
+            per_point = _FFT_NS_PER_COST * _fft_cost(_transform_length(n, pair))
+        transform_pair = 2.0 * per_point * points
+        sweep = _THOMAS_NS_PER_POINT * points + _THOMAS_NS_PER_STEP * n
+        if transform_pair - sweep > best_saving:
+            best_saving, best_axis = transform_pair - sweep, axis
+    return best_axis
+
+
 def _transform_length(n: int, pair) -> int:
     if pair == ("dirichlet", "dirichlet"):
         return 2 * (n + 1)  # DST-I is an odd extension to this length
@@ -490,22 +513,7 @@ class SpectralSolver:
         on large grids or expensive transforms (dense eigenvectors, DST-I
         lengths with large prime factors such as 2 (256 + 1) = 2 * 257).
         """
-        if self.shift < 0:
-            return None  # indefinite: the unpivoted Thomas sweep may break down
-        size = self.grid.size
-        best_saving, best_axis = 0.0, None
-        for axis, (n, pair) in enumerate(zip(self.grid.shape, self.grid.bc)):
-            if pair[0] == "periodic" or n < 3:
-                continue
-            if pair[0] != pair[1]:
-                per_point = _DENSE_NS_PER_N * n
-            else:
-                per_point = _FFT_NS_PER_COST * _fft_cost(_transform_length(n, pair))
-            transform_pair = 2.0 * per_point * size
-            sweep = _THOMAS_NS_PER_POINT * size + _THOMAS_NS_PER_STEP * n
-            if transform_pair - sweep > best_saving:
-                best_saving, best_axis = transform_pair - sweep, axis
-        return best_axis
+        return _sweep_axis(self.grid, self.shift, self.grid.size)
 
     def eigenvalue_sum(self, real: bool):
         """Summed 1D eigenvalues, broadcastable against :meth:`forward`'s output.
