@@ -6,42 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from reference import SIDES, random_rhs, reference_solve, relative_residual, system
 
 import kronlap as kl
 from kronlap.diffusion import fold_diffusion_boundary
 from kronlap.multigrid import MultigridSolver, amg_options
-
-SIDES = ["dirichlet", "neumann", "periodic", ("dirichlet", "neumann"), ("neumann", "dirichlet")]
-
-
-def operator(grid, shift=0.0, coeff=None):
-    L = kl.laplacian(grid) if coeff is None else kl.diffusion(grid, coeff)
-    return (L - shift * sp.eye_array(grid.size)).tocsc()
-
-
-def relative_residual(grid, u, rhs, shift=0.0, coeff=None):
-    """||rhs - (L - s) u|| / ||rhs||, rhs with boundary data already folded in."""
-    r = rhs.ravel() - operator(grid, shift, coeff) @ u.ravel()
-    return np.linalg.norm(r) / np.linalg.norm(rhs)
-
-
-def random_rhs(grid, shift=0.0, seed=0):
-    f = np.random.default_rng(seed).standard_normal(grid.shape)
-    return f - f.mean() if grid.is_singular and shift == 0 else f
-
-
-def reference_solve(grid, rhs, shift=0.0, coeff=None):
-    """spsolve of the full system; singular problems grounded, then mean-free."""
-    A = operator(grid, shift, coeff)
-    b = rhs.ravel()
-    if grid.is_singular and shift == 0:
-        u = np.zeros(grid.size)
-        u[1:] = spla.spsolve(A[1:, 1:], b[1:])
-        return (u - u.mean()).reshape(grid.shape)
-    return spla.spsolve(A, b).reshape(grid.shape)
-
 
 # -- every grid, boundary condition and shift --------------------------------
 
@@ -137,7 +107,7 @@ def test_coefficient_with_boundary_data_matches_spsolve():
     boundary = {(0, 0): np.linspace(0, 1, 12), (0, 1): -0.4}
     f = random_rhs(g, seed=11)
     rhs = fold_diffusion_boundary(f.copy(), g, a, boundary)
-    expected = spla.spsolve(operator(g, coeff=a), rhs.ravel()).reshape(g.shape)
+    expected = spla.spsolve(system(g, coeff=a), rhs.ravel()).reshape(g.shape)
     for method in ("multigrid", "cg", "direct"):
         u = kl.solve_poisson(f, g, boundary=boundary, coeff=a, method=method)
         np.testing.assert_allclose(u, expected, atol=1e-8 * np.abs(expected).max())
@@ -260,7 +230,7 @@ def test_jump_coefficient_100x():
 
 
 def restricted_reference(grid, f, mask, values, shift=0.0, coeff=None):
-    A = operator(grid, shift, coeff).tocsr()
+    A = system(grid, shift, coeff).tocsr()
     inside, outside = np.flatnonzero(mask), np.flatnonzero(~mask.ravel())
     v = np.broadcast_to(values, grid.shape).ravel()
     b = f.ravel()[inside] - A[inside][:, outside] @ v[outside]
