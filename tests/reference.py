@@ -1,6 +1,6 @@
-"""Independent references shared by the multigrid tests: kronlap's sparse
-assembly and scipy's direct solver, against which the iterative paths
-(pyamg in ``test_multigrid.py``, geometric in ``test_gmg.py``) are checked."""
+"""Independent references shared by the tests: kronlap's sparse assembly,
+scipy's direct solver and a hand-built harmonic-mean diffusion matrix, against
+which the fast and iterative paths are checked."""
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,3 +38,29 @@ def reference_solve(grid, rhs, shift=0.0, coeff=None):
         u[1:] = spla.spsolve(A[1:, 1:], b[1:])
         return (u - u.mean()).reshape(grid.shape)
     return spla.spsolve(A, b).reshape(grid.shape)
+
+
+def neumann_diffusion(grid, a):
+    """``div(a grad)`` on a Neumann grid: faces take the harmonic mean of ``a``."""
+    n = grid.size
+    index = np.arange(n).reshape(grid.shape)
+    rows, cols, vals = [], [], []
+    diagonal = np.zeros(n)
+    for axis in range(grid.ndim):
+        lo = [slice(None)] * grid.ndim
+        hi = [slice(None)] * grid.ndim
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        a0, a1 = a[tuple(lo)].ravel(), a[tuple(hi)].ravel()
+        face = 2 * a0 * a1 / (a0 + a1) / grid.h[axis] ** 2
+        i0, i1 = index[tuple(lo)].ravel(), index[tuple(hi)].ravel()
+        rows += [i0, i1]
+        cols += [i1, i0]
+        vals += [face, face]
+        np.subtract.at(diagonal, i0, face)
+        np.subtract.at(diagonal, i1, face)
+    rows.append(np.arange(n))
+    cols.append(np.arange(n))
+    vals.append(diagonal)
+    return sp.csr_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+    )

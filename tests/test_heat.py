@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from reference import neumann_diffusion
 
 import kronlap as kl
 
@@ -273,32 +274,6 @@ def test_progress_bar(capsys):
     assert capsys.readouterr().err == ""
 
 
-def _diffusion_reference(grid, a):
-    """``div(a grad)`` on a Neumann grid: faces take the harmonic mean of ``a``."""
-    n = grid.size
-    index = np.arange(n).reshape(grid.shape)
-    rows, cols, vals = [], [], []
-    diagonal = np.zeros(n)
-    for axis in range(grid.ndim):
-        lo = [slice(None)] * grid.ndim
-        hi = [slice(None)] * grid.ndim
-        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
-        a0, a1 = a[tuple(lo)].ravel(), a[tuple(hi)].ravel()
-        face = 2 * a0 * a1 / (a0 + a1) / grid.h[axis] ** 2
-        i0, i1 = index[tuple(lo)].ravel(), index[tuple(hi)].ravel()
-        rows += [i0, i1]
-        cols += [i1, i0]
-        vals += [face, face]
-        np.subtract.at(diagonal, i0, face)
-        np.subtract.at(diagonal, i1, face)
-    rows.append(np.arange(n))
-    cols.append(np.arange(n))
-    vals.append(diagonal)
-    return sp.csr_array(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
-    )
-
-
 def test_variable_conductivity_crank_nicolson():
     # Needs PoissonSolver(coeff=...) (variable coefficients, multigrid).
     grid = kl.Grid((12, 10), lengths=(1.2, 1.0), bc="neumann")
@@ -307,7 +282,7 @@ def test_variable_conductivity_crank_nicolson():
     u0 = np.exp(-((X - 0.6) ** 2 + (Y - 0.4) ** 2) / 0.05)
     dt, kappa = 0.005, 0.5
     got = kl.solve_heat(u0, grid, 0.05, kappa=kappa, dt=dt, coeff=a)  # auto: Crank-Nicolson
-    A = _diffusion_reference(grid, a).tocsc()
+    A = neumann_diffusion(grid, a).tocsc()
     eye = sp.eye_array(grid.size, format="csc")
     u = u0.ravel()
     for _ in range(10):
