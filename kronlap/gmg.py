@@ -49,6 +49,7 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .backend import array_module, check_backend
 from .diffusion import coefficient_array
 from .gmg_stencil import StencilOperator, _host
 from .gmg_transfer import (
@@ -66,24 +67,6 @@ __all__ = ["GeometricMultigrid", "CYCLES"]
 
 CYCLES = ("V", "W", "F")
 GMG_ACCELERATORS = ("cg", None)
-
-
-def _array_module(backend):
-    if backend in (None, "numpy"):
-        return np
-    if backend != "cupy":
-        raise ValueError(f"backend must be None, 'numpy' or 'cupy', got {backend!r}")
-    try:
-        import cupy
-    except ImportError:
-        raise RuntimeError(
-            "backend='cupy' needs cupy: pip install 'kronlap[gpu]', or use backend='numpy'"
-        ) from None
-    if not cupy.is_available():
-        raise RuntimeError(
-            "backend='cupy' needs a visible CUDA GPU and none was found; use backend='numpy'"
-        )
-    return cupy
 
 
 def _dot(x, y) -> float:
@@ -223,7 +206,7 @@ class GeometricMultigrid:
             raise ValueError(f"cycle must be one of {CYCLES}, got {cycle!r}")
         if accel not in GMG_ACCELERATORS:
             raise ValueError(f"accel must be one of {GMG_ACCELERATORS}, got {accel!r}")
-        self.xp = xp = _array_module(backend)
+        self.xp = xp = array_module(check_backend(backend))
         self.grid = grid
         self.shift = float(shift)
         self.tol, self.maxiter = float(tol), int(maxiter)
