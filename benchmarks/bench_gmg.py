@@ -37,9 +37,9 @@ import platform
 import subprocess
 import sys
 import time
-import tracemalloc
 
 import numpy as np
+from peak_memory import PeakMemory
 
 TOL = 1e-8
 
@@ -65,36 +65,6 @@ def coefficient(grid, problem, contrast):
         return None
     x, y = grid.mesh()
     return np.where((np.floor(4 * x) + np.floor(4 * y)) % 2 == 0, contrast, 1.0)
-
-
-def _status(key):
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024
-    raise OSError(key)
-
-
-class PeakMemory:
-    """Peak memory growth of this process inside a ``with`` block, in bytes."""
-
-    def __enter__(self):
-        try:
-            with open("/proc/self/clear_refs", "w") as refs:
-                refs.write("5")  # reset the peak resident set size (VmHWM)
-            self.start = _status("VmRSS")
-            self.method = "peak RSS growth"
-        except OSError:
-            tracemalloc.start()
-            self.method = "tracemalloc peak"
-        return self
-
-    def __exit__(self, *exc):
-        if self.method == "peak RSS growth":
-            self.peak = max(_status("VmHWM") - self.start, 0)
-        else:
-            self.peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
 
 
 def worker(problem, solver, shape, contrast):
