@@ -27,7 +27,7 @@ import numpy as np
 
 from .diffusion import _harmonic_mean
 
-__all__ = ["StencilOperator"]
+__all__ = ["PaddedLayout", "StencilOperator"]
 
 
 def _host(x) -> np.ndarray:
@@ -68,7 +68,73 @@ def _grid_face_weights(grid, coeff):
     return weights
 
 
-class StencilOperator:
+class PaddedLayout:
+    """Unknowns of a grid held with one ghost layer per side.
+
+    Subclasses set ``shape``, ``ndim``, ``periodic``, ``xp`` and ``dtype``. A ghost
+    holds 0 beyond a Dirichlet or Neumann side (the operators weight it by
+    the boundary face, or by 0) and the opposite edge on a periodic axis
+    (:meth:`refresh`), so every neighbour of an unknown is a slice.
+    """
+
+    @staticmethod
+    def _along(axis, item, base):
+        index = list(base)
+        index[axis] = item
+        return tuple(index)
+
+    def padded(self):
+        """A zero array of the grid shape plus one ghost layer per side."""
+        return self.xp.zeros(tuple(n + 2 for n in self.shape), dtype=self.dtype)
+
+    def interior(self, u_pad):
+        """The unknowns inside a padded array (a view)."""
+        return u_pad[(slice(1, -1),) * self.ndim]
+
+    def refresh(self, u_pad):
+        """Copy the opposite edges into the ghost layers of periodic axes."""
+        for d, wrap in enumerate(self.periodic):
+            if wrap:
+                n = self.shape[d]
+                full = (slice(None),) * self.ndim
+                u_pad[self._along(d, 0, full)] = u_pad[self._along(d, n, full)]
+                u_pad[self._along(d, n + 1, full)] = u_pad[self._along(d, 1, full)]
+
+    def fold(self, u_pad):
+        """The transpose of :meth:`refresh`: add periodic ghosts onto the opposite edges.
+
+        Ghosts are zero afterwards, on every axis.
+        """
+        full = (slice(None),) * self.ndim
+        for d, wrap in enumerate(self.periodic):
+            n = self.shape[d]
+            if wrap:
+                u_pad[self._along(d, n, full)] += u_pad[self._along(d, 0, full)]
+                u_pad[self._along(d, 1, full)] += u_pad[self._along(d, n + 1, full)]
+            u_pad[self._along(d, 0, full)] = 0.0
+            u_pad[self._along(d, n + 1, full)] = 0.0
+
+    def residual(self, u_pad, b, out=None):
+        """``b - S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given."""
+        out = self.apply_padded(u_pad, out)
+        out *= -1.0
+        out += b
+        return out
+
+    def smoothed_residual(self, u_pad, b, out=None, scaled_b=None):
+        """``b - S u`` right after a forward sweep of ``smooth`` (here: :meth:`residual`)."""
+        return self.residual(u_pad, b, out)
+
+    def apply(self, u, out=None):
+        """``S u`` for an unpadded array ``u`` of the grid shape, into ``out`` if given."""
+        if self._scratch is None:
+            self._scratch = self.padded()
+        self.interior(self._scratch)[...] = u
+        self.refresh(self._scratch)
+        return self.apply_padded(self._scratch, out)
+
+
+class StencilOperator(PaddedLayout):
     """``S = -(div(a grad) - shift)`` on a grid, from face weights, matrix-free.
 
     Parameters
@@ -83,6 +149,9 @@ class StencilOperator:
         Which axes wrap around.
     xp : module
         ``numpy`` or ``cupy``; ``weights`` are moved there.
+    dtype : {numpy.float64, numpy.float32}, optional
+        Floating-point type of the weights and of every array the operator
+        makes.
 
     Examples
     --------
@@ -96,14 +165,15 @@ class StencilOperator:
     True
     """
 
-    def __init__(self, shape, weights, shift, periodic, xp):
+    def __init__(self, shape, weights, shift, periodic, xp, dtype=np.float64):
+        self.dtype = np.dtype(dtype)
         self.shape = tuple(int(n) for n in shape)
         self.ndim = len(self.shape)
         self.size = int(np.prod(self.shape, dtype=np.int64))
         self.shift = float(shift)
         self.periodic = tuple(bool(p) for p in periodic)
         self.xp = xp
-        self.weights = [xp.asarray(w, dtype=np.float64) for w in weights]
+        self.weights = [xp.asarray(w, dtype=self.dtype) for w in weights]
         self.uniform = [self._uniform_value(d) for d in range(self.ndim)]
         self._common = self.uniform[0] if len(set(self.uniform)) == 1 else None
         full = (slice(None),) * self.ndim
@@ -114,7 +184,7 @@ class StencilOperator:
         diag = self.shift
         for low, high in zip(self._low, self._high):
             diag = diag + low + high
-        diag = xp.asarray(diag, dtype=np.float64)
+        diag = xp.asarray(diag, dtype=self.dtype)
         if diag.size > 1 and bool(xp.all(diag == diag.ravel()[0])):
             diag = diag.ravel()[0].copy()  # constant: a 0-d array streams faster
         positive = diag > 0
@@ -122,11 +192,12 @@ class StencilOperator:
         # Zero only on a one-point singular grid, which is solved directly.
         self.inv_diag = xp.where(positive, 1.0 / xp.where(positive, diag, 1.0), 0.0)
         self._sublattices = self._plan_sublattices()
+        self._exact_colours = not any(wrap and n % 2 for wrap, n in zip(self.periodic, self.shape))
         self._scratch = None
         self._work = None
 
     @classmethod
-    def from_grid(cls, grid, shift=0.0, coeff=None, xp=np):
+    def from_grid(cls, grid, shift=0.0, coeff=None, xp=np, dtype=np.float64):
         """The operator ``-(L - shift)`` of ``grid``, ``L`` its Laplacian or diffusion operator.
 
         ``L`` is :func:`~kronlap.laplacian`, or :func:`~kronlap.diffusion`
@@ -134,15 +205,9 @@ class StencilOperator:
         """
         if coeff is not None:
             coeff = _host(coeff)
-        return cls(grid.shape, _grid_face_weights(grid, coeff), shift, grid.periodic, xp)
+        return cls(grid.shape, _grid_face_weights(grid, coeff), shift, grid.periodic, xp, dtype)
 
     # -- layout -------------------------------------------------------------
-
-    @staticmethod
-    def _along(axis, item, base):
-        index = list(base)
-        index[axis] = item
-        return tuple(index)
 
     def _uniform_value(self, axis):
         """The common weight of axis ``axis`` if its faces need no per-face weights."""
@@ -161,23 +226,6 @@ class StencilOperator:
         if all(end == value or end == 0.0 for end in ends):
             return value
         return None
-
-    def padded(self):
-        """A zero array of the grid shape plus one ghost layer per side."""
-        return self.xp.zeros(tuple(n + 2 for n in self.shape))
-
-    def interior(self, u_pad):
-        """The unknowns inside a padded array (a view)."""
-        return u_pad[(slice(1, -1),) * self.ndim]
-
-    def refresh(self, u_pad):
-        """Copy the opposite edges into the ghost layers of periodic axes."""
-        for d, wrap in enumerate(self.periodic):
-            if wrap:
-                n = self.shape[d]
-                full = (slice(None),) * self.ndim
-                u_pad[self._along(d, 0, full)] = u_pad[self._along(d, n, full)]
-                u_pad[self._along(d, n + 1, full)] = u_pad[self._along(d, 1, full)]
 
     def _plan_sublattices(self):
         """Slices for the red-black sweeps: one entry per parity pattern, by colour."""
@@ -212,8 +260,8 @@ class StencilOperator:
                     low, high = low * factor, high * factor
                 neighbours.append((minus, plus, low, high))
             sub_shape = tuple(len(range(p, n, 2)) for p, n in zip(parity, self.shape))
-            buffer = self.xp.empty(sub_shape)
-            scratch = None if self._common is not None else self.xp.empty(sub_shape)
+            buffer = self.xp.empty(sub_shape, dtype=self.dtype)
+            scratch = None if self._common is not None else self.xp.empty(sub_shape, self.dtype)
             entry = (centre, points, None if folded else factor, neighbours, buffer, scratch)
             colours[sum(parity) % 2].append(entry)
         return colours
@@ -271,42 +319,32 @@ class StencilOperator:
             for d in range(self.ndim)
         ]
 
-    def residual(self, u_pad, b, out=None):
-        """``b - S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given."""
-        out = self.apply_padded(u_pad, out)
-        out *= -1.0
-        out += b
-        return out
-
     def apply_padded(self, u_pad, out=None):
         """``S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given."""
         if out is None:
-            out = self.xp.empty(self.shape)
+            out = self.xp.empty(self.shape, dtype=self.dtype)
         if self._common is None and self._work is None:
-            self._work = self.xp.empty(self.shape)
+            self._work = self.xp.empty(self.shape, dtype=self.dtype)
         scale = self._neighbour_sum(u_pad, self._full_sites(), out, self._work)
         out *= -scale
-        out += self.diag * self.interior(u_pad)
+        if self._work is None:
+            out += self.diag * self.interior(u_pad)
+        else:
+            out += self.xp.multiply(self.diag, self.interior(u_pad), out=self._work)
         return out
 
-    def apply(self, u, out=None):
-        """``S u`` for an unpadded array ``u`` of the grid shape, into ``out`` if given."""
-        if self._scratch is None:
-            self._scratch = self.padded()
-        self.interior(self._scratch)[...] = u
-        self.refresh(self._scratch)
-        return self.apply_padded(self._scratch, out)
-
-    def smooth(self, u_pad, b, reverse=False, zero=False):
+    def smooth(self, u_pad, b, reverse=False, zero=False, scaled_b=None):
         """One red-black Gauss-Seidel sweep on ``S u = b``, in place (black first if ``reverse``).
 
         Points of one colour have neighbours of the other colour only, so a
         colour is updated at once. (On a periodic axis of odd length the
         two ends share a colour; they are then updated together, Jacobi
         fashion.) ``zero`` says that ``u_pad`` is zero (ghosts included),
-        which saves the neighbour sums of the first colour.
+        which saves the neighbour sums of the first colour; ``scaled_b``,
+        if given, is ``b / diag`` (shared by the sweeps of one cycle).
         """
-        scaled_b = b * self.inv_diag
+        if scaled_b is None:
+            scaled_b = b * self.inv_diag
         colours = (1, 0) if reverse else (0, 1)
         for colour in colours:
             self.refresh(u_pad)
@@ -319,6 +357,33 @@ class StencilOperator:
                     buffer *= factor
                 self.xp.add(buffer, scaled_b[points], out=u_pad[centre])
         self.refresh(u_pad)
+
+    def smoothed_residual(self, u_pad, b, out=None, scaled_b=None):
+        """``b - S u`` right after a forward sweep of :meth:`smooth`, into ``out`` if given.
+
+        The sweep leaves the colour it updated last (black) with a zero
+        residual, so only the red points are computed: half the work of
+        :meth:`residual`. (Not so on a periodic axis of odd length, whose
+        ends share a colour: there the full residual is computed.)
+        """
+        if not self._exact_colours:
+            return self.residual(u_pad, b, out)
+        xp = self.xp
+        if out is None:
+            out = xp.empty(self.shape, dtype=self.dtype)
+        if scaled_b is None:
+            scaled_b = b * self.inv_diag
+        for _, points, _, _, _, _ in self._sublattices[1]:
+            out[points] = 0.0
+        for centre, points, factor, sites, buffer, scratch in self._sublattices[0]:
+            self._neighbour_sum(u_pad, sites, buffer, scratch)
+            if factor is not None:
+                buffer *= factor
+            buffer += scaled_b[points]
+            buffer -= u_pad[centre]
+            buffer *= self.diag if self.diag.ndim == 0 else self.diag[points]
+            out[points] = buffer
+        return out
 
     # -- hierarchy ----------------------------------------------------------
 
@@ -366,7 +431,7 @@ class StencilOperator:
                 if e != d and maps[e] is not None and w.shape[e] > 1:
                     w = maps[e][1].apply(w, e)
             coarse.append(w)
-        return StencilOperator(coarse_shape, coarse, self.shift, self.periodic, xp)
+        return StencilOperator(coarse_shape, coarse, self.shift, self.periodic, xp, self.dtype)
 
     def dense(self) -> np.ndarray:
         """The operator as a dense numpy matrix (for the coarsest level)."""
@@ -386,3 +451,17 @@ class StencilOperator:
             np.add.at(S, (rows.ravel(), cols.ravel()), -w.ravel())
             np.add.at(S, (cols.ravel(), rows.ravel()), -w.ravel())
         return S
+
+    def coefficients(self) -> dict:
+        """The stencil as ``{offset: coefficient}``: ``(S u)_i = sum_o C_o[i] u_{i + o}``.
+
+        Offsets are tuples in ``{-1, 0, 1}^ndim``; coefficients broadcast
+        against the grid shape (they may be 0-d or 1D-like). Neighbours
+        beyond a boundary are the ghosts of :class:`PaddedLayout`.
+        """
+        coefficients = {(0,) * self.ndim: self.diag}
+        for d in range(self.ndim):
+            for step, weight in ((-1, self._low[d]), (1, self._high[d])):
+                offset = tuple(step if e == d else 0 for e in range(self.ndim))
+                coefficients[offset] = -weight
+        return coefficients

@@ -15,10 +15,9 @@ grids, which keeps every level a grid of the same kind.
 
 The N-D transfers are Kronecker products of these 1D matrices, applied
 along one axis at a time by :class:`AxisMap` (array operations only, so the
-cycle runs on numpy or cupy). With a varying coefficient,
-:func:`flux_interpolation` replaces the linear weights by flux-continuous
-ones that vary along the other axes: still one axis at a time, no longer a
-Kronecker product.
+cycle runs on numpy or cupy). They serve operators that are Kronecker
+sums (a constant coefficient); with a varying one the hierarchy is built
+by :mod:`kronlap.gmg_galerkin` instead.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ __all__ = [
     "interpolation",
     "restriction",
     "resistance_average",
-    "flux_interpolation",
     "AxisMap",
 ]
 
@@ -75,7 +73,7 @@ def interpolation(n: int, m: int, length: float, pair) -> sp.csr_array:
            [1. ],
            [0.5]])
     """
-    fine, left, right, t = _interpolation_stencil(n, m, length, pair)[:4]
+    left, right, t = _interpolation_stencil(n, m, length, pair)
     rows = np.r_[np.arange(n), np.arange(n)]
     cols = np.r_[left, right]
     vals = np.r_[1.0 - t, t]
@@ -86,13 +84,12 @@ def interpolation(n: int, m: int, length: float, pair) -> sp.csr_array:
 
 
 def _interpolation_stencil(n: int, m: int, length: float, pair):
-    """Per fine unknown: position, coarse neighbours, linear weight, and their positions.
+    """Per fine unknown: its two coarse neighbours and the linear weight of the right one.
 
-    Returns ``(x, left, right, t, x_left, x_right)``: fine unknown ``i``
-    (at ``x[i]``, moved onto the outermost coarse unknown beyond a Neumann
-    side) lies between positions ``x_left[i] <= x[i] <= x_right[i]`` holding
-    coarse unknowns ``left[i]`` and ``right[i]`` (-1: a Dirichlet boundary,
-    value 0), and linear interpolation gives ``right`` the weight ``t[i]``.
+    Returns ``(left, right, t)``: fine unknown ``i`` (moved onto the
+    outermost coarse unknown beyond a Neumann side) lies between coarse
+    unknowns ``left[i]`` and ``right[i]`` (-1: a Dirichlet boundary, value
+    0), and linear interpolation gives ``right`` the weight ``t[i]``.
     """
     fine = _axis_grid(n, length, pair).coords[0]
     coarse = _axis_grid(m, length, pair).coords[0]
@@ -116,7 +113,7 @@ def _interpolation_stencil(n: int, m: int, length: float, pair):
         left = np.clip(np.searchsorted(positions, fine, side="right") - 1, 0, len(positions) - 2)
         right = left + 1
         t = (fine - positions[left]) / (positions[right] - positions[left])
-    return fine, index[left], index[right], t, positions[left], positions[right]
+    return index[left], index[right], t
 
 
 def restriction(n: int, m: int, length: float, pair) -> sp.csr_array:
@@ -214,72 +211,6 @@ def _overlaps(start, end, n: int, length: float, pair) -> sp.csr_array:
     return sp.csr_array((overlap[r, slot], (r, candidates[r, slot])), shape=(rows, n + 1))
 
 
-def flux_interpolation(n: int, m: int, length: float, pair, resistivity, axis: int, xp):
-    """Operator-dependent interpolation along ``axis``: flux-continuous between coarse unknowns.
-
-    Between two coarse unknowns at ``X_l <= x <= X_r`` the coarse function
-    is continued so that the flux ``a u'`` is constant: the weight of the
-    right one is ``R(X_l, x) / R(X_l, X_r)``, ``R`` the resistance (the
-    integral of ``1 / a``) along the fine faces' paths. With a constant
-    coefficient this is :func:`interpolation`; across a jump it keeps the
-    kinks of the solution that linear interpolation smears.
-
-    Parameters
-    ----------
-    n, m, length, pair
-        As in :func:`interpolation`.
-    resistivity : array
-        ``h**2 / W`` per fine face of the axis (``n + 1`` entries along
-        ``axis``; 0 for faces without flux), any extent along other axes.
-    axis : int
-    xp : module
-
-    Returns
-    -------
-    prolong, restrict : AxisMap
-        ``P`` along ``axis`` and ``(h / H) P^T``, with weights that vary
-        along the other axes like ``resistivity``.
-    """
-    x, left, right, t, x_left, x_right = _interpolation_stencil(n, m, length, pair)
-    partial = AxisMap(_overlaps(x_left, x, n, length, pair), xp).apply(resistivity, axis)
-    whole = AxisMap(_overlaps(x_left, x_right, n, length, pair), xp).apply(resistivity, axis)
-    view = [1] * resistivity.ndim
-    view[axis] = n
-    linear = xp.asarray(t).reshape(view)
-    positive = whole > 0
-    w_right = xp.where(positive, partial / xp.where(positive, whole, 1.0), linear)
-    w_left = 1.0 - w_right
-    w_left *= xp.asarray(left >= 0).reshape(view)
-    w_right *= xp.asarray(right >= 0).reshape(view)
-    prolong = AxisMap.from_fields(
-        [np.maximum(left, 0), np.maximum(right, 0)], [w_left, w_right], m, axis
-    )
-    # Transpose: coarse j gathers the fine unknowns that interpolate from it.
-    h = _axis_grid(n, length, pair).h[0]
-    H = _axis_grid(m, length, pair).h[0]
-    indices, weights = [], []
-    for cols, field in ((left, w_left), (right, w_right)):
-        valid = cols >= 0
-        T = sp.csr_array(
-            (np.ones(valid.sum()), (cols[valid], np.flatnonzero(valid))), shape=(m, n)
-        )
-        counts = np.diff(T.indptr)
-        for k in range(int(counts.max(initial=0))):
-            rows = np.flatnonzero(counts > k)
-            fine = np.zeros(m, dtype=np.intp)
-            fine[rows] = T.indices[T.indptr[rows] + k]
-            mask = np.zeros(m)
-            mask[rows] = h / H
-            cview = [1] * resistivity.ndim
-            cview[axis] = m
-            indices.append(fine)
-            weights.append(
-                xp.take(field, xp.asarray(fine), axis=axis) * xp.asarray(mask).reshape(cview)
-            )
-    restrict = AxisMap.from_fields(indices, weights, n, axis)
-    return prolong, restrict
-
-
 class AxisMap:
     """A sparse 1D matrix applied along one axis of an N-D array, by gathers.
 
@@ -293,6 +224,8 @@ class AxisMap:
     matrix : sparse matrix, shape ``(m, n)``
     xp : module
         Array module (``numpy`` or ``cupy``) for the index and weight arrays.
+    dtype : {numpy.float64, numpy.float32}, optional
+        Floating-point type of the weights.
 
     Examples
     --------
@@ -303,7 +236,7 @@ class AxisMap:
            [1.]])
     """
 
-    def __init__(self, matrix, xp):
+    def __init__(self, matrix, xp, dtype=np.float64):
         A = sp.csr_array(matrix)
         A.sum_duplicates()
         m, n = A.shape
@@ -317,22 +250,7 @@ class AxisMap:
             w[k, rows] = A.data[A.indptr[rows] + k]
         self.shape = (m, n)
         self._index = [xp.asarray(i) for i in idx]
-        self._weight = [xp.asarray(v) for v in w]
-
-    @classmethod
-    def from_fields(cls, indices, weights, n: int, axis: int):
-        """A map from gathers with weights that may vary along the other axes.
-
-        ``indices``: 1D index arrays (one per term, all of the output length
-        ``m``); ``weights``: arrays that broadcast against the result, with
-        ``m`` entries along ``axis`` (or 1D arrays of length ``m``).
-        """
-        xp = get_array_module(weights[0])
-        self = cls.__new__(cls)
-        self.shape = (len(indices[0]), n)
-        self._index = [xp.asarray(i) for i in indices]
-        self._weight = list(weights)
-        return self
+        self._weight = [xp.asarray(v, dtype=dtype) for v in w]
 
     def apply(self, x, axis: int):
         """The matrix applied along ``axis`` of ``x`` (a new array)."""

@@ -166,8 +166,9 @@ class PoissonSolver:
         they need less memory (1024^2: 0.43 and 0.45 s against 0.63 and
         0.43 s in two runs, 65 against 104 MiB; on 128^3 CG was faster,
         0.91 s against 1.15 s; ``benchmarks/bench_gmg.py``).
-    cycle : {"V", "W", "F"}, optional
-        ``"gmg"`` and ``preconditioner="gmg"``: the multigrid cycle.
+    cycle : {None, "V", "W", "F", "VW"}, optional
+        ``"gmg"`` and ``preconditioner="gmg"``: the multigrid cycle; None
+        (default) is :class:`kronlap.GeometricMultigrid`'s choice.
     on_nonconvergence : {"raise", "warn"}, optional
         What a missed ``tol`` does: raise :class:`ConvergenceError` (default)
         or warn with :class:`ConvergenceWarning` and return the iterate.
@@ -261,7 +262,7 @@ class PoissonSolver:
         amg: str = "rs",
         amg_options: dict | None = None,
         accel: str | None = "auto",
-        cycle: str = "V",
+        cycle: str | None = None,
         on_nonconvergence: str = "raise",
         tridiagonal_axis="auto",
         workers: int | None = None,
@@ -334,8 +335,8 @@ class PoissonSolver:
                 raise ValueError(
                     f"accel must be one of {GMG_ACCELERATORS} for method='gmg', got {accel!r}"
                 )
-            if cycle not in CYCLES:
-                raise ValueError(f"cycle must be one of {CYCLES}, got {cycle!r}")
+            if cycle not in (None, *CYCLES):
+                raise ValueError(f"cycle must be None or one of {CYCLES}, got {cycle!r}")
             if amg not in AMG_KINDS:
                 raise ValueError(f"amg must be one of {AMG_KINDS}, got {amg!r}")
             if accel not in ACCELERATORS:

@@ -8,11 +8,11 @@ from reference import SIDES, random_rhs, reference_solve, relative_residual, sys
 
 import kronlap as kl
 from kronlap.diffusion import fold_diffusion_boundary
+from kronlap.gmg_galerkin import FullStencil, OperatorInterpolation, coarse_start
 from kronlap.gmg_stencil import StencilOperator
 from kronlap.gmg_transfer import (
     AxisMap,
     coarse_size,
-    flux_interpolation,
     interpolation,
     resistance_average,
     restriction,
@@ -97,25 +97,62 @@ def test_resistance_average_weights(pair, n, m):
         np.testing.assert_allclose(got, exact, rtol=fine.h[0] ** 2)  # midpoint rule
 
 
-def test_flux_interpolation_reproduces_discrete_layered_solutions():
-    """Between coarse nodes, flux-continuous weights are exact for -(a u')' = 0."""
+def test_operator_interpolation_reproduces_discrete_layered_solutions():
+    """In 1D, operator-dependent weights are exact for the discrete -(a u')' = 0."""
     n = 31
-    pair = ("dirichlet", "dirichlet")
     g = kl.Grid(n)
     a = 10 ** np.random.default_rng(14).uniform(-2, 2, n)
     rhs = fold_diffusion_boundary(np.zeros(n), g, a, {(0, 1): 1.0})
     u = spla.spsolve(kl.diffusion(g, a, format="csc"), rhs)
-    faces = StencilOperator.from_grid(g, 0.0, a).weights[0]
-    m = coarse_size(n, pair)
-    prolong, restrict = flux_interpolation(n, m, 1.0, pair, 1.0 / faces, 0, np)
-    inside = slice(0, 2 * m)  # up to the last coarse node (the low boundary value is 0)
-    np.testing.assert_allclose(prolong.apply(u[1::2], 0)[inside], u[inside], rtol=1e-12)
-    linear = AxisMap(interpolation(n, m, 1.0, pair), np).apply(u[1::2], 0)
+    fine = StencilOperator.from_grid(g, 0.0, a)
+    P = OperatorInterpolation(fine, fine.coefficients(), [coarse_start(g.bc[0])])
+    assert P.coarse_shape == (15,)
+    inside = slice(0, n - 1)  # the last point also sees the boundary value (1 here, 0 in P)
+    np.testing.assert_allclose(P.prolong(u[1::2])[inside], u[inside], rtol=1e-12)
+    linear = AxisMap(interpolation(n, 15, 1.0, g.bc[0]), np).apply(u[1::2], 0)
     assert np.abs(linear - u)[inside].max() > 1e-3  # linear weights are not exact here
-    # Restriction is (h / H) P^T.
-    P = np.column_stack([prolong.apply(e, 0) for e in np.eye(m)])
-    R = np.column_stack([restrict.apply(e, 0) for e in np.eye(n)])
-    np.testing.assert_allclose(R, P.T * g.h[0] / kl.Grid(m).h[0], atol=1e-15)
+
+
+@pytest.mark.parametrize("bc0, bc1", list(itertools.product(SIDES, SIDES)))
+@pytest.mark.parametrize("shape", [(13, 12), (16, 9), (6, 7)])
+def test_galerkin_levels_are_ptsp_with_restriction_pt(bc0, bc1, shape):
+    """Every coarse level of a varying coefficient is P^T S P, restriction is P^T."""
+    g = kl.Grid(shape, lengths=(1.0, 1.7), bc=[bc0, bc1])
+    a = checkerboard(g, 100.0) * (1 + 0.3 * np.sin(7 * np.prod(g.mesh(), axis=0)))
+    mg = kl.GeometricMultigrid(g, shift=0.5, coeff=a, coarsest_size=1, precision="double")
+    assert mg.info["coarse_operators"] == "galerkin"
+    for fine, coarse in zip(mg.levels, mg.levels[1:]):
+        S = fine.operator.dense()
+        n, m = S.shape[0], coarse.operator.size
+        P = np.column_stack(
+            [fine.transfer.prolong(e.reshape(coarse.shape)).ravel().copy() for e in np.eye(m)]
+        )
+        R = np.column_stack(
+            [fine.transfer.restrict(e.reshape(fine.shape)).ravel().copy() for e in np.eye(n)]
+        )
+        np.testing.assert_allclose(R, P.T, atol=1e-15)
+        Sc = coarse.operator.dense()
+        np.testing.assert_allclose(Sc, P.T @ S @ P, atol=1e-12 * np.abs(Sc).max())
+        if fine.operator is not mg.levels[0].operator:
+            np.testing.assert_allclose(Sc, Sc.T, atol=1e-12 * np.abs(Sc).max())
+
+
+def test_full_stencil_smoother_solves_its_colour():
+    """A colour's update makes the residual vanish on that colour (9-point stencil)."""
+    rng = np.random.default_rng(3)
+    g = kl.Grid((9, 8), bc=["dirichlet", "periodic"])
+    mg = kl.GeometricMultigrid(g, coeff=random_cells(g), coarsest_size=1, precision="double")
+    level = mg.levels[1]
+    S = level.operator
+    assert isinstance(S, FullStencil) and len(S.coefficients()) == 9
+    b = rng.standard_normal(S.shape)
+    u = S.padded()
+    S.interior(u)[...] = rng.standard_normal(S.shape)
+    S.refresh(u)
+    S.smooth(u, b)
+    r = S.residual(u, b)
+    np.testing.assert_allclose(r[1::2, 1::2], 0.0, atol=1e-12)  # the last colour
+    assert np.abs(r[0::2, 0::2]).max() > 1e-3
 
 
 # -- the matrix-free operator ----------------------------------------------------
