@@ -4,10 +4,11 @@ For each problem, solve to a relative residual of 1e-8 (setup + solve, one
 random right-hand side) with
 
 * ``gmg``: ``PoissonSolver(grid, method="gmg", coeff=a)`` end to end
-  (matrix-free Kronecker geometric multigrid with its defaults: plain
-  V(1,1) cycles for constant coefficients, CG around them with ``coeff``);
-* ``gmg_cg``: the same with ``accel="cg"`` (constant coefficients only;
-  with ``coeff`` that is the default);
+  (matrix-free Kronecker geometric multigrid with its defaults: CG around
+  single-precision V(1,1) cycles; with ``coeff``, Galerkin coarse levels
+  and the VW cycle);
+* ``gmg_plain``: plain double-precision V(1,1) cycles, ``accel=None``
+  (constant coefficients only);
 * ``multigrid``: ``PoissonSolver(grid, method="multigrid", coeff=a)``,
   kronlap's pyamg path, *including* assembling the matrix;
 * ``pyamg_solve``: ``pyamg.solve(A, b, tol=1e-8)``, the black-box solver,
@@ -18,7 +19,8 @@ kept, except for ``pyamg.solve``, which runs once); its memory peak is the growt
 resident set size during setup + solve (``/proc/self/clear_refs``), or the
 tracemalloc peak where that is not available. Ratios are the other
 solver's time (or memory) divided by gmg's (> 1: gmg is faster or
-smaller). A last table prints gmg's iteration counts from 64^2 to 1024^2.
+smaller). A last table prints gmg's iteration counts from 64^2 to 1024^2, for the
+Dirichlet Poisson problem and for the checkerboard coefficient.
 
 Problems: 2D 1024^2 Dirichlet Poisson, 3D 128^3 Dirichlet Poisson, and 2D
 1024^2 ``div(a grad u)`` with ``a`` jumping between 1 and ``--contrast``
@@ -54,7 +56,7 @@ PROBLEMS = {
 }
 SOLVERS = {
     "gmg": "kronlap gmg (defaults, matrix-free)",
-    "gmg_cg": "kronlap gmg, accel='cg'",
+    "gmg_plain": "kronlap gmg, accel=None (plain V-cycles)",
     "multigrid": "kronlap multigrid (pyamg RS + CG, assembly)",
     "pyamg_solve": "pyamg.solve(A, b), A given",
 }
@@ -83,8 +85,8 @@ def worker(problem, solver, shape, contrast):
     )
     if solver != "pyamg_solve":
         options = {"method": "gmg" if solver.startswith("gmg") else "multigrid"}
-        if solver == "gmg_cg":
-            options["accel"] = "cg"
+        if solver == "gmg_plain":
+            options["accel"] = None
         with PeakMemory() as memory:
             start = time.perf_counter()
             poisson = kl.PoissonSolver(grid, coeff=a, tol=TOL, **options)
@@ -131,19 +133,26 @@ def measure(problem, solver, shape, contrast, repeat):
     return min(runs, key=lambda run: run["time"])
 
 
-def iteration_table(sizes):
+def iteration_table(sizes, contrast):
     import kronlap as kl
 
-    print("\ngmg iterations to 1e-8 (2D Dirichlet Poisson: CG + V(1,1), plain V(1,1))")
+    print(
+        f"\ngmg iterations to 1e-8 (Dirichlet; CG + single-precision V(1,1), plain V(1,1); "
+        f"checkerboard a in {{1, {contrast:g}}}: defaults)"
+    )
     for n in sizes:
         grid = kl.Grid((n, n))
         b = np.random.default_rng(0).standard_normal(grid.shape)
         counts = []
-        for accel in ("cg", None):
-            solver = kl.PoissonSolver(grid, method="gmg", tol=TOL, accel=accel)
+        jumps = coefficient(grid, "jump", contrast)
+        for accel, coeff in (("cg", None), (None, None), ("cg", jumps)):
+            solver = kl.PoissonSolver(grid, method="gmg", tol=TOL, accel=accel, coeff=coeff)
             solver.solve(b)
             counts.append(solver.info["iterations"])
-        print(f"  {n:5d}^2: {counts[0]:3d} CG iterations, {counts[1]:3d} V-cycles")
+        print(
+            f"  {n:5d}^2: {counts[0]:3d} CG iterations, {counts[1]:3d} V-cycles; "
+            f"checkerboard {counts[2]:3d} CG iterations"
+        )
 
 
 def main(argv=None):
@@ -179,7 +188,7 @@ def main(argv=None):
         size = "x".join(map(str, shape))
         title = spec["title"] + (f", a in {{1, {args.contrast:g}}}" if problem == "jump" else "")
         print(f"\n{title}, {size} ({int(np.prod(shape)):,} unknowns)")
-        names = [name for name in SOLVERS if not (problem == "jump" and name == "gmg_cg")]
+        names = [name for name in SOLVERS if not (problem == "jump" and name == "gmg_plain")]
         results = {
             name: measure(problem, name, shape, args.contrast, args.repeat) for name in names
         }
@@ -207,7 +216,7 @@ def main(argv=None):
             f"{results['multigrid']['memory'] / 2**20:.0f} (pyamg path) and "
             f"{results['pyamg_solve']['memory'] / 2**20:.0f} (pyamg.solve)"
         )
-    iteration_table((64, 128, 256) if args.small else (64, 128, 256, 512, 1024))
+    iteration_table((64, 128, 256) if args.small else (64, 128, 256, 512, 1024), args.contrast)
     print(
         f"\nmemory: {memory_method} during setup + solve; gmg's and the pyamg path's include "
         f"building the operator, pyamg.solve's does not"

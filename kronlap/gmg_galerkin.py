@@ -274,23 +274,13 @@ class OperatorInterpolation:
         self._prolong_pad = fine.padded()
         self._restrict_pad = fine.padded()
         self._residual = fine.interior(self._restrict_pad)
-        largest = max(
-            (b for b, _ in self.classes),
-            key=lambda b: fine.interior(self._prolong_pad)[_unpadded(b)].size,
-            default=None,
-        )
-        self._scratch = (
-            None
-            if largest is None
-            else xp.empty(
-                fine.interior(self._prolong_pad)[_unpadded(largest)].size, dtype=fine.dtype
-            )
-        )
-
-    def _buffer(self, block):
-        """Scratch storage shaped like ``block``."""
-        shape = self.fine.interior(self._prolong_pad)[_unpadded(block)].shape
-        return self._scratch[: int(np.prod(shape))].reshape(shape)
+        # One scratch buffer, seen by every class in its block's shape.
+        shapes = [self._residual[_unpadded(block)].shape for block, _ in self.classes]
+        flat = xp.empty(max((int(np.prod(s)) for s in shapes), default=0), dtype=fine.dtype)
+        self.classes = [
+            (block, terms, flat[: int(np.prod(shape))].reshape(shape))
+            for (block, terms), shape in zip(self.classes, shapes)
+        ]
 
     def residual_buffer(self):
         """The fine array :meth:`restrict` reads without a copy (the residual goes there)."""
@@ -301,9 +291,8 @@ class OperatorInterpolation:
         xp = self.xp
         pad = self._prolong_pad
         pad[self.coarse_block] = e
-        for block, terms in self.classes:
+        for block, terms, scratch in self.classes:
             self.fine.refresh(pad)
-            scratch = self._buffer(block)
             pad[block] = 0.0
             for neighbour, weight in terms:
                 pad[block] += xp.multiply(weight, pad[neighbour], out=scratch)
@@ -315,9 +304,8 @@ class OperatorInterpolation:
         pad = self._restrict_pad
         if r is not self._residual:
             self._residual[...] = r
-        for block, terms in reversed(self.classes):
+        for block, terms, scratch in reversed(self.classes):
             values = pad[block]
-            scratch = self._buffer(block)
             for neighbour, weight in terms:
                 pad[neighbour] += xp.multiply(weight, values, out=scratch)
             self.fine.fold(pad)

@@ -36,7 +36,14 @@ def _host(x) -> np.ndarray:
 
 
 def _grid_face_weights(grid, coeff):
-    """Face weights ``W_d`` (see the module notes) of ``div(coeff grad)`` on ``grid``."""
+    """Face weights ``W_d`` (see the module notes) of ``div(coeff grad)`` on ``grid``.
+
+    A coefficient with one value everywhere scales the constant-coefficient
+    weights, which stay 1D (a Kronecker sum).
+    """
+    scale = 1.0
+    if coeff is not None and np.all(coeff == coeff.flat[0]):
+        scale, coeff = float(coeff.flat[0]), None
     weights = []
     for axis, (n, h, pair) in enumerate(zip(grid.shape, grid.h, grid.bc)):
         low, high = pair
@@ -64,7 +71,7 @@ def _grid_face_weights(grid, coeff):
             faces = np.moveaxis(np.concatenate(parts, axis=-1), -1, axis)
         if low == "periodic" and n == 1:
             faces = faces * 0.0  # a one-point periodic axis couples a point to itself
-        weights.append(faces * (1.0 / float(h) ** 2))
+        weights.append(faces * (scale / float(h) ** 2))
     return weights
 
 

@@ -38,13 +38,15 @@ __all__ = [
 
 METHODS = ("auto", "fft", "eig", "multigrid", "gmg", "cg", "direct")
 
-# "auto" with a coefficient: gmg from here on. Setup + solve to 1e-8 of a
-# 4 x 4 checkerboard coefficient (1 and 100), pyamg (RS + CG) time over gmg
-# time, shared 2-core machine: 64^2 0.27, 128^2 4.6, 512^2 4.8, 1024^2 2.7
-# and 3.2 (two runs of benchmarks/bench_gmg.py), 16^3 0.59, 32^3 3.4,
-# 64^3 6.1 (small grids pay Python overheads); with a different random
-# value in [1, 1000] in every cell: 256^2 4.2, 512^2 6.1, 32^3 1.6, 64^3 2.2.
-_GMG_AUTO_MIN_SIZE = 128 * 128
+# "auto" with a coefficient: gmg from these sizes on (by dimension). Setup +
+# solve to 1e-8, pyamg (RS + CG) time over gmg time (Galerkin levels,
+# single-precision cycle), 2-core machine, fastest of 2 in one process:
+# 4 x 4 checkerboard of 1 and 100: 64^2 0.86, 128^2 1.9, 256^2 2.0, 1024^2
+# 3.4 (benchmarks/bench_gmg.py), 16^3 0.27, 32^3 0.61, 48^3 1.31, 64^3 1.97,
+# 128^3 2.9; a random value in [1, 1000] in every cell: 64^2 1.3, 128^2
+# 1.2, 256^2 3.8, 16^3 0.25, 32^3 0.65, 48^3 1.25, 64^3 1.5, 128^3 2.6.
+# (Small 3D grids pay the 27 probes of the Galerkin setup.)
+_GMG_AUTO_MIN_SIZE = {1: 128 * 128, 2: 128 * 128, 3: 48**3}
 
 
 class ConvergenceError(RuntimeError):
@@ -104,7 +106,8 @@ class PoissonSolver:
         are accepted by ``"fft"``, ``"eig"`` and ``"direct"``.
     method : str, optional
         ``"auto"`` (the fastest exact path: ``"fft"``; with ``coeff``,
-        ``"gmg"`` on grids of 128^2 points or more, where it measured faster,
+        ``"gmg"`` on grids of 128^2 (2D) or 48^3 (3D) points or more, where it
+        measured faster,
         else ``"multigrid"``; ``"multigrid"`` with ``mask``), ``"fft"`` (per-axis
         FFT / DST-I / DCT-II; dense eigenvectors on mixed-side axes; one
         non-periodic axis may be solved by batched tridiagonal sweeps),
@@ -160,12 +163,11 @@ class PoissonSolver:
     accel : {"auto", "cg", "fgmres", None}, optional
         ``"multigrid"`` and ``"gmg"``: Krylov method around the cycle
         (``"fgmres"`` is pyamg's only); ``None`` runs plain cycles.
-        ``"auto"`` (default) is ``"cg"``, except for ``"gmg"`` on one or
-        two axes without ``coeff``: there plain V-cycles need as many
-        cycles as CG (9 to 1e-8 from 64^2 to 1024^2), each costs less and
-        they need less memory (1024^2: 0.43 and 0.45 s against 0.63 and
-        0.43 s in two runs, 65 against 104 MiB; on 128^3 CG was faster,
-        0.91 s against 1.15 s; ``benchmarks/bench_gmg.py``).
+        ``"auto"`` (default) is ``"cg"``. For ``"gmg"`` CG runs the cycle
+        in single precision, which made it faster than plain
+        (double-precision) V-cycles even where both take 9 iterations:
+        1024^2 Dirichlet 0.26 s against 0.34 s, 100 against 92 MiB
+        (``benchmarks/bench_gmg.py``).
     cycle : {None, "V", "W", "F", "VW"}, optional
         ``"gmg"`` and ``preconditioner="gmg"``: the multigrid cycle; None
         (default) is :class:`kronlap.GeometricMultigrid`'s choice.
@@ -329,8 +331,7 @@ class PoissonSolver:
                     f"method='multigrid', 'cg' (jacobi/ilu/amg) or 'direct'"
                 )
             if accel == "auto":
-                plain = self.method == "gmg" and self._coeff is None and self.grid.ndim <= 2
-                accel = None if plain else "cg"
+                accel = "cg"
             if self.method == "gmg" and accel not in GMG_ACCELERATORS:
                 raise ValueError(
                     f"accel must be one of {GMG_ACCELERATORS} for method='gmg', got {accel!r}"
@@ -899,7 +900,7 @@ def _check_method(method, grid, given=(), gmg_ok=True) -> str:
     """Resolve ``"auto"``; refuse the spectral methods for ``coeff``/``mask`` (``given``).
 
     ``"auto"`` with ``coeff`` (no ``mask``) takes ``"gmg"`` on grids of at
-    least ``_GMG_AUTO_MIN_SIZE`` points, where it measured faster than
+    least ``_GMG_AUTO_MIN_SIZE[ndim]`` points, where it measured faster than
     pyamg (and ``gmg_ok``: options it accepts); ``"multigrid"`` otherwise.
     """
     if method not in METHODS:
@@ -907,7 +908,8 @@ def _check_method(method, grid, given=(), gmg_ok=True) -> str:
     if method == "auto":
         if not given:
             return "fft"
-        if list(given) == ["coeff"] and gmg_ok and grid.size >= _GMG_AUTO_MIN_SIZE:
+        least = _GMG_AUTO_MIN_SIZE.get(grid.ndim, 48**3)
+        if list(given) == ["coeff"] and gmg_ok and grid.size >= least:
             return "gmg"
         return "multigrid"
     if given and method in ("fft", "eig"):

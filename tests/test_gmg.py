@@ -297,7 +297,18 @@ def test_iterations_independent_of_grid_size_3d():
     assert max(counts) - min(counts) <= 2, counts
 
 
-@pytest.mark.parametrize("cycle", ["V", "W", "F"])
+def test_iterations_independent_of_grid_size_with_jumps():
+    """Galerkin levels keep the count flat across a 1000:1 checkerboard."""
+    counts = []
+    for n in (32, 64, 128, 256):
+        g = kl.Grid((n, n))
+        solver = kl.PoissonSolver(g, method="gmg", coeff=checkerboard(g, 1e3))
+        solver.solve(random_rhs(g))
+        counts.append(solver.info["iterations"])
+    assert max(counts) - min(counts) <= 2, counts
+
+
+@pytest.mark.parametrize("cycle", ["V", "W", "F", "VW"])
 @pytest.mark.parametrize("accel", ["cg", None])
 def test_cycles_and_stationary_iteration(cycle, accel):
     g = kl.Grid((33, 40), bc=["dirichlet", "periodic"])
@@ -310,6 +321,27 @@ def test_cycles_and_stationary_iteration(cycle, accel):
     u = solver.solve(f)
     assert relative_residual(g, u, f) < 1e-10
     assert solver.info["iterations"] <= 25
+
+
+def test_default_cycle_coarse_operators_and_precision():
+    g = kl.Grid((40, 33), bc=["neumann", "periodic"])
+    plain = kl.GeometricMultigrid(g, shift=1.0)
+    assert plain.info["cycle"] == "V" and plain.info["coarse_operators"] == "rediscretized"
+    a = random_blocks(g)
+    jumps = kl.GeometricMultigrid(g, shift=1.0, coeff=a)
+    assert jumps.info["cycle"] == "VW" and jumps.info["coarse_operators"] == "galerkin"
+    assert jumps.info["precision"] == "single"
+    assert jumps.levels[0].operator.dtype == np.float32
+    assert kl.GeometricMultigrid(g, accel=None).info["precision"] == "double"
+    f = random_rhs(g, seed=5)
+    u64, _, r64 = kl.GeometricMultigrid(g, 1.0, a, precision="double", tol=1e-12).solve(f)
+    u32, _, r32 = jumps.solve(f)
+    assert u32.dtype == np.float64 and r32 <= 1e-10 and r64 <= 1e-12
+    np.testing.assert_allclose(u32, u64, atol=1e-9 * np.abs(u64).max())
+    e = jumps.precondition(f)
+    assert e.dtype == np.float64 and e.shape == g.shape
+    # A coefficient that does not vary keeps the Kronecker-sum hierarchy.
+    assert kl.GeometricMultigrid(g, coeff=3.0).info["coarse_operators"] == "rediscretized"
 
 
 def test_semi_coarsening_of_short_and_coarse_axes():
@@ -362,6 +394,12 @@ def test_bad_input():
         kl.GeometricMultigrid(g, presmooth=-1)
     with pytest.raises(ValueError, match="symmetric"):
         kl.GeometricMultigrid(g, presmooth=2, postsmooth=1)
+    with pytest.raises(ValueError, match="precision"):
+        kl.GeometricMultigrid(g, precision="half")
+    with pytest.raises(ValueError, match="accel='cg'"):
+        kl.GeometricMultigrid(g, precision="single", accel=None)
+    with pytest.raises(ValueError, match="coarsest_size"):
+        kl.GeometricMultigrid(g, coarsest_size=0)
     with pytest.raises(ValueError, match="backend"):
         kl.GeometricMultigrid(g, backend="torch")
     with pytest.raises(ValueError, match="coeff"):
@@ -410,10 +448,14 @@ def test_auto_prefers_gmg_for_large_coefficient_grids():
     mask[0, 0] = False
     assert kl.PoissonSolver(big, coeff=a, mask=mask).method == "multigrid"
     assert kl.PoissonSolver(big).method == "fft"
+    cube, smaller = kl.Grid((48, 48, 48)), kl.Grid((32, 32, 32))
+    assert kl.PoissonSolver(cube, coeff=checkerboard(cube, 100.0)).method == "gmg"
+    assert kl.PoissonSolver(smaller, coeff=checkerboard(smaller, 100.0)).method == "multigrid"
 
 
 def test_default_acceleration():
     g2, g3 = kl.Grid((40, 40)), kl.Grid((12, 12, 12))
-    assert kl.PoissonSolver(g2, method="gmg")._impl.multigrid.accel is None
+    assert kl.PoissonSolver(g2, method="gmg")._impl.multigrid.accel == "cg"
+    assert kl.PoissonSolver(g2, method="gmg", accel=None)._impl.multigrid.accel is None
     assert kl.PoissonSolver(g3, method="gmg")._impl.multigrid.accel == "cg"
     assert kl.PoissonSolver(g2, method="gmg", coeff=2.0)._impl.multigrid.accel == "cg"
