@@ -27,21 +27,21 @@ it moves. Everything in the cycle is slicing, gathers and elementwise
 arithmetic on the array module of the data, so the same code runs on
 numpy and cupy.
 
-Measured with ``benchmarks/bench_gmg.py`` on a shared, busy 2-core x86_64
-machine (setup + solve to a relative residual of 1e-8, fastest of 3 fresh
+Measured with ``benchmarks/bench_gmg.py`` on a 2-core x86_64 machine
+(setup + solve to a relative residual of 1e-8, fastest of 3 fresh
 processes; peak memory growth; the ratio against kronlap's pyamg path,
 ``method="multigrid"``, in two runs of the script):
 
-===================================  ================  ================  ===========
-problem                              gmg               pyamg path        ratio
-===================================  ================  ================  ===========
-1024^2 Dirichlet Poisson (V-cycles)  0.45 s, 65 MiB    1.84 s, 438 MiB   4.1x, 5.6x
-128^3 Dirichlet Poisson (CG)         1.08 s, 207 MiB   6.04 s, 1349 MiB  5.6x, 5.9x
-1024^2 ``a`` in {1, 100}, 4x4 (CG)   1.02 s, 288 MiB   3.29 s, 430 MiB   3.2x, 2.7x
-===================================  ================  ================  ===========
+=====================================  ===============  ================  ==========
+problem                                gmg              pyamg path        ratio
+=====================================  ===============  ================  ==========
+1024^2 Dirichlet Poisson               0.27 s, 100 MiB  1.48 s, 437 MiB   5.1x, 5.5x
+128^3 Dirichlet Poisson                0.77 s, 193 MiB  7.47 s, 1349 MiB  8.9x, 9.7x
+1024^2 ``a`` in {1, 100}, 4x4 tiles    0.69 s, 268 MiB  2.27 s, 430 MiB   3.5x, 3.3x
+=====================================  ===============  ================  ==========
 
-Iterations do not depend on the grid size: 9 V-cycles (or 9 CG
-iterations) from 64^2 to 1024^2.
+Iterations do not depend on the grid size: 9 CG iterations from 64^2 to
+1024^2, with the constant and with the checkerboard coefficient.
 """
 
 from __future__ import annotations

@@ -843,12 +843,13 @@ def _gmg_info(multigrid):
 
 
 def _check_gmg_memory(grid, has_coeff):
-    # Measured peaks (benchmarks/bench_gmg.py): 8 grid-sized float64 arrays
-    # per point for the Laplacian (iterate, right-hand side, residual,
-    # smoother buffers, CG vectors, coarse levels), 36 in 2D with a
-    # coefficient (face weights and their per-colour copies, flux
-    # interpolation weights, the coefficient itself).
-    arrays = 10 + (8 * grid.ndim + 10 if has_coeff else 0)
+    # Measured peaks (benchmarks/bench_gmg.py): 12 grid-sized float64
+    # arrays per point for the Laplacian (CG vectors, the single-precision
+    # cycle's operator copy, iterate, right-hand side, residual and smoother
+    # buffers, coarse levels), 34 in 2D with a coefficient (face weights in
+    # both precisions and their per-colour copies, interpolation weights,
+    # the Galerkin probes and 9-point coarse stencils, the coefficient).
+    arrays = 13 + (8 * grid.ndim + 8 if has_coeff else 0)
     check_memory(8.0 * arrays * grid.size, f"a geometric multigrid for {grid.size} points")
 
 
