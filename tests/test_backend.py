@@ -363,3 +363,22 @@ def test_device_input_is_not_modified(device):
     kl.image.smooth(f, 1.0)
     kl.image.denoise(f, 1.0)
     np.testing.assert_array_equal(f, before)
+
+
+@pytest.mark.parametrize("varying", [False, True])
+def test_device_geometric_multigrid(device, varying):
+    """The whole hierarchy and every cycle stay on the device (both kinds of levels)."""
+    g = kl.Grid((33, 24), bc=["dirichlet", "periodic"])
+    coeff = 1.0 + 99.0 * (np.add.outer(np.arange(33) // 8, np.arange(24) // 8) % 2)
+    a = coeff if varying else None
+    f = sample(g.shape, np.float64, seed=12)
+    host, _, _ = kl.GeometricMultigrid(g, 1.0, a).solve(f)
+    mg = kl.GeometricMultigrid(g, 1.0, a, backend="cupy")
+    expected = "galerkin" if varying else "rediscretized"
+    assert mg.info["coarse_operators"] == expected
+    assert all(type(level.u) is DeviceArray for level in mg.levels)
+    assert type(mg._coarsest_inverse) is DeviceArray
+    u, _, residual = mg.solve(device.asarray(f))
+    assert residual <= 1e-10
+    assert_on_device(u, np.float64, host, 1e-9)
+    assert type(mg.precondition(device.asarray(f))) is DeviceArray
