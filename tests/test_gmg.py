@@ -344,6 +344,20 @@ def test_default_cycle_coarse_operators_and_precision():
     assert kl.GeometricMultigrid(g, coeff=3.0).info["coarse_operators"] == "rediscretized"
 
 
+def test_extreme_contrast_picks_double_and_never_crashes():
+    """Above a contrast of 1e4 the default cycle is double; single ends without LinAlgError."""
+    g = kl.Grid((24, 20, 18), lengths=(1.0, 1.0, 2.0), bc="neumann")
+    a = checkerboard(g, 1e6)
+    assert kl.GeometricMultigrid(g, coeff=a).info["precision"] == "double"
+    assert kl.GeometricMultigrid(g, coeff=checkerboard(g, 1e4)).info["precision"] == "single"
+    # Rounding leaves this single-precision coarsest level indefinite: it is
+    # inverted on its clearly positive eigenvalues instead of failing.
+    mg = kl.GeometricMultigrid(g, coeff=a, precision="single", maxiter=30)
+    f = random_rhs(g, seed=2)
+    u, iterations, residual = mg.solve(f - f.mean())
+    assert np.all(np.isfinite(u)) and 0 < iterations <= 30 and residual < 0.5
+
+
 def test_semi_coarsening_of_short_and_coarse_axes():
     # h = 1/130 against 1/6: axis 1 waits until axis 0 is within 1.5x of it.
     mg = kl.GeometricMultigrid(kl.Grid((129, 5)), coarsest_size=8)
