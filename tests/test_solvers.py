@@ -277,6 +277,31 @@ def test_cg_preconditioners(preconditioner):
     assert relative_residual(g, u, f) < 1e-10
 
 
+def test_cg_with_ilu_converges_on_larger_grids():
+    """A nearly symmetric ILU: CG reaches tol in a handful of iterations (not 10 N)."""
+    g = kl.Grid((96, 80))
+    a = 1.0 + np.random.default_rng(1).random(g.shape)
+    f = random_rhs(g)
+    solver = kl.PoissonSolver(g, method="cg", preconditioner="ilu", coeff=a, tol=1e-10)
+    u = solver.solve(f)
+    r = f.ravel() - kl.diffusion(g, a) @ u.ravel()
+    assert np.linalg.norm(r) / np.linalg.norm(f) < 1e-10
+    assert solver.info["iterations"] <= 20
+
+
+def test_cg_restarts_when_its_recursive_residual_drifts():
+    """tol near round-off: scipy's CG stopped at a true residual of 1.07e-13 here."""
+    g = kl.Grid((40, 40))
+    rng = np.random.default_rng(0)
+    a = 10 ** rng.uniform(0, 3, g.shape)
+    f = rng.standard_normal(g.shape)
+    solver = kl.PoissonSolver(g, method="cg", preconditioner="jacobi", tol=1e-13, coeff=a)
+    u = solver.solve(f)  # raised ConvergenceError before the restart
+    assert solver.info["residual"] <= 1e-13
+    r = f.ravel() - kl.diffusion(g, a) @ u.ravel()
+    assert np.linalg.norm(r) / np.linalg.norm(f) <= 1e-13
+
+
 def test_boundary_face_arrays():
     g = kl.Grid((5, 4), lengths=(1.0, 1.0), bc=["dirichlet", "neumann"])
     face0 = np.linspace(0, 1, 4)
