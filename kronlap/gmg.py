@@ -287,7 +287,7 @@ class GeometricMultigrid:
         self._operator = StencilOperator.from_grid(grid, self.shift, a, xp)
         fine = self._operator
         if precision == "single":
-            fine = StencilOperator.from_grid(grid, self.shift, a, xp, PRECISIONS[precision])
+            fine = self._operator.astype(PRECISIONS[precision])
         self.levels = [_Level(fine, grid.lengths, grid.bc)]
         galerkin = any(c is None for c in fine.uniform)
         if cycle is None:

@@ -288,6 +288,10 @@ class OperatorInterpolation:
 
     def prolong(self, e):
         """``P e`` for a coarse array ``e``: a view of fine storage, valid until the next call."""
+        return self.fine.interior(self.prolong_padded(e))
+
+    def prolong_padded(self, e):
+        """``P e`` in a padded fine array, ghosts up to date (valid until the next call)."""
         xp = self.xp
         pad = self._prolong_pad
         pad[self.coarse_block] = e
@@ -296,7 +300,8 @@ class OperatorInterpolation:
             pad[block] = 0.0
             for neighbour, weight in terms:
                 pad[block] += xp.multiply(weight, pad[neighbour], out=scratch)
-        return self.fine.interior(pad)
+        self.fine.refresh(pad)
+        return pad
 
     def restrict(self, r, out=None):
         """``P^T r`` for a fine array ``r``, into the coarse array ``out`` (new if None)."""
@@ -359,8 +364,9 @@ def galerkin_operator(fine, interpolation) -> FullStencil:
             view = [1] * ndim
             view[d] = shape[d]
             indicator = indicator * (col == c).reshape(view)
-        coarse = interpolation.prolong(xp.asarray(indicator, dtype=fine.dtype))
-        probes[colour] = interpolation.restrict(fine.apply(coarse))
+        pad = interpolation.prolong_padded(xp.asarray(indicator, dtype=fine.dtype))
+        residual = fine.apply_padded(pad, out=interpolation.residual_buffer())
+        probes[colour] = interpolation.restrict(residual)
     coefficients = {}
     for offset in _offsets(ndim):
         index, valid = [], np.ones(shape, dtype=bool)

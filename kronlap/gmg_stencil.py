@@ -198,7 +198,7 @@ class StencilOperator(PaddedLayout):
         self.diag = diag
         # Zero only on a one-point singular grid, which is solved directly.
         self.inv_diag = xp.where(positive, 1.0 / xp.where(positive, diag, 1.0), 0.0)
-        self._sublattices = self._plan_sublattices()
+        self._planned = None  # red-black sweep plan, made on first use (smoothers only)
         self._exact_colours = not any(wrap and n % 2 for wrap, n in zip(self.periodic, self.shape))
         self._scratch = None
         self._work = None
@@ -213,6 +213,10 @@ class StencilOperator(PaddedLayout):
         if coeff is not None:
             coeff = _host(coeff)
         return cls(grid.shape, _grid_face_weights(grid, coeff), shift, grid.periodic, xp, dtype)
+
+    def astype(self, dtype):
+        """The same operator with weights (and every array it makes) of type ``dtype``."""
+        return StencilOperator(self.shape, self.weights, self.shift, self.periodic, self.xp, dtype)
 
     # -- layout -------------------------------------------------------------
 
@@ -233,6 +237,12 @@ class StencilOperator(PaddedLayout):
         if all(end == value or end == 0.0 for end in ends):
             return value
         return None
+
+    @property
+    def _sublattices(self):
+        if self._planned is None:
+            self._planned = self._plan_sublattices()
+        return self._planned
 
     def _plan_sublattices(self):
         """Slices for the red-black sweeps: one entry per parity pattern, by colour."""
