@@ -223,6 +223,20 @@ class OperatorInterpolation:
     Attributes
     ----------
     coarse_shape : tuple of int
+
+    Examples
+    --------
+    With a constant coefficient the weights are the linear ones:
+
+    >>> import numpy as np
+    >>> import kronlap as kl
+    >>> from kronlap.gmg_stencil import StencilOperator
+    >>> fine = StencilOperator.from_grid(kl.Grid(5))
+    >>> P = OperatorInterpolation(fine, fine.coefficients(), [1])
+    >>> P.coarse_shape
+    (2,)
+    >>> P.prolong(np.array([1.0, 1.0]))
+    array([0.5, 1. , 1. , 1. , 0.5])
     """
 
     def __init__(self, fine, coefficients, starts):
@@ -333,7 +347,7 @@ def _probe_colours(m: int, periodic: bool) -> np.ndarray:
     return colour
 
 
-def galerkin_operator(fine, interpolation) -> FullStencil:
+def galerkin_operator(fine, interpolation: OperatorInterpolation) -> FullStencil:
     """``P^T S P`` as a :class:`FullStencil`, by probing.
 
     Each probe is the indicator of one colour class of coarse points
@@ -351,6 +365,21 @@ def galerkin_operator(fine, interpolation) -> FullStencil:
     -------
     FullStencil
         On ``interpolation.coarse_shape``, with ``fine``'s periodic axes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import kronlap as kl
+    >>> from kronlap.gmg_stencil import StencilOperator
+    >>> g = kl.Grid((7, 6), bc=["dirichlet", "periodic"])
+    >>> a = np.random.default_rng(0).uniform(1.0, 10.0, g.shape)
+    >>> fine = StencilOperator.from_grid(g, coeff=a)
+    >>> P = OperatorInterpolation(fine, fine.coefficients(), [1, 0])
+    >>> coarse = galerkin_operator(fine, P)
+    >>> columns = [P.prolong(e.reshape(P.coarse_shape)).ravel().copy() for e in np.eye(9)]
+    >>> Pm = np.column_stack(columns)
+    >>> bool(np.allclose(coarse.dense(), Pm.T @ fine.dense() @ Pm))
+    True
     """
     xp = fine.xp
     shape = interpolation.coarse_shape
