@@ -130,8 +130,12 @@ def _face_difference(n: int, pair):
 
 def _harmonic_mean(a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
     # a0 * (2 a1 / (a0 + a1)) neither overflows like 2 a0 a1 / (a0 + a1) nor
-    # loses exactness for a0 == a1 (the ratio is exactly 1).
-    return a0 * (2.0 * a1 / (a0 + a1))
+    # loses exactness for a0 == a1 (the ratio is exactly 1). One temporary.
+    mean = np.add(a0, a1)
+    np.divide(a1, mean, out=mean)
+    mean *= 2.0
+    mean *= a0
+    return mean
 
 
 def _face_coefficients(a: np.ndarray, axis: int, pair) -> np.ndarray:
