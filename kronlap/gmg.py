@@ -30,15 +30,15 @@ numpy and cupy.
 Measured with ``benchmarks/bench_gmg.py`` on a 2-core x86_64 machine
 (setup + solve to a relative residual of 1e-8, fastest of 3 fresh
 processes; peak memory growth; the ratio against kronlap's pyamg path,
-``method="multigrid"``, in two runs of the script):
+``method="multigrid"``, in three runs of the script):
 
-=====================================  ===============  ================  ==========
+=====================================  ===============  ================  ===========
 problem                                gmg              pyamg path        ratio
-=====================================  ===============  ================  ==========
-1024^2 Dirichlet Poisson               0.27 s, 100 MiB  1.48 s, 437 MiB   5.1x, 5.5x
-128^3 Dirichlet Poisson                0.77 s, 193 MiB  7.47 s, 1349 MiB  8.9x, 9.7x
-1024^2 ``a`` in {1, 100}, 4x4 tiles    0.69 s, 268 MiB  2.27 s, 430 MiB   3.5x, 3.3x
-=====================================  ===============  ================  ==========
+=====================================  ===============  ================  ===========
+1024^2 Dirichlet Poisson               0.30 s, 99 MiB   1.37 s, 438 MiB   4.6x - 5.5x
+128^3 Dirichlet Poisson                0.72 s, 191 MiB  6.35 s, 1349 MiB  8.8x - 9.7x
+1024^2 ``a`` in {1, 100}, 4x4 tiles    0.70 s, 228 MiB  2.29 s, 430 MiB   3.3x - 3.5x
+=====================================  ===============  ================  ===========
 
 Iterations do not depend on the grid size: 9 CG iterations from 64^2 to
 1024^2, with the constant and with the checkerboard coefficient.

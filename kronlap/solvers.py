@@ -119,9 +119,9 @@ class PoissonSolver:
         hierarchy built once, as the preconditioner of CG; see ``amg``),
         ``"gmg"`` (kronlap's matrix-free geometric multigrid,
         :class:`kronlap.GeometricMultigrid`: the hierarchy comes from the
-        grid's axes, nothing is assembled; red-black Gauss-Seidel V-cycles,
-        CG-accelerated with ``coeff``, see ``accel`` and ``cycle``; no
-        ``mask``).
+        grid's axes, nothing is assembled; CG around single-precision
+        Gauss-Seidel V-cycles, with ``coeff`` Galerkin coarse levels and
+        VW-cycles, see ``accel`` and ``cycle``; no ``mask``).
         ``"fft"`` and ``"eig"`` need the constant-coefficient Laplacian on
         the full grid and refuse ``coeff`` and ``mask``.
     coeff : float, array_like or callable, optional
