@@ -413,8 +413,8 @@ class StencilOperator(PaddedLayout):
 
     # -- hierarchy ----------------------------------------------------------
 
-    def coarsen(self, coarse_shape, maps, spacing_ratio, harmonic=False):
-        """Rediscretized operator on the coarse grid.
+    def coarsen(self, coarse_shape, maps, spacing_ratio):
+        """Rediscretized operator on the coarse grid (a constant coefficient).
 
         Parameters
         ----------
@@ -425,39 +425,29 @@ class StencilOperator(PaddedLayout):
             coarsened.
         spacing_ratio : list of float
             ``(h_d / H_d) ** 2`` per axis.
-        harmonic : bool, optional
-            Average face weights along their own axis as resistances (fine
-            faces in series) instead of arithmetically.
 
         Notes
         -----
         Along its own axis a face weight is averaged arithmetically, which
         is what the 1D Galerkin product ``R_d A_d P_d`` with linear
-        interpolation gives (its coarse energy is that of the interpolant),
-        or, with ``harmonic``, as resistances in series, which matches
-        flux-continuous interpolation (:func:`flux_interpolation`). Across
-        the other axes the faces act in parallel: arithmetic. For a
-        constant coefficient both give the rediscretized Laplacian, which
-        on nested vertex-centred axes is the 1D Galerkin product.
+        interpolation gives (its coarse energy is that of the interpolant);
+        across the other axes the faces act in parallel: arithmetic again.
+        The result is the rediscretized Laplacian, which on nested
+        vertex-centred axes is the 1D Galerkin product. (A varying
+        coefficient gets Galerkin levels instead, :mod:`kronlap.gmg_galerkin`.)
         """
-        xp = self.xp
         coarse = []
         for d, w in enumerate(self.weights):
             if maps[d] is not None:
-                if harmonic:
-                    positive = w > 0
-                    resistivity = xp.where(positive, 1.0 / xp.where(positive, w, 1.0), 0.0)
-                    w = maps[d][0].apply(resistivity, d)
-                    positive = w > 0
-                    w = xp.where(positive, 1.0 / xp.where(positive, w, 1.0), 0.0)
-                else:
-                    w = maps[d][0].apply(w, d)
+                w = maps[d][0].apply(w, d)
                 w *= spacing_ratio[d]
             for e in range(self.ndim):
                 if e != d and maps[e] is not None and w.shape[e] > 1:
                     w = maps[e][1].apply(w, e)
             coarse.append(w)
-        return StencilOperator(coarse_shape, coarse, self.shift, self.periodic, xp, self.dtype)
+        return StencilOperator(
+            coarse_shape, coarse, self.shift, self.periodic, self.xp, self.dtype
+        )
 
     def dense(self) -> np.ndarray:
         """The operator as a dense numpy matrix (for the coarsest level)."""
