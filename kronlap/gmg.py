@@ -50,7 +50,6 @@ import numbers
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .backend import array_module, check_backend, get_array_module
@@ -61,7 +60,6 @@ from .gmg_transfer import (
     AxisMap,
     coarse_size,
     interpolation,
-    resistance_average,
     restriction,
 )
 from .grid import Grid
@@ -289,7 +287,10 @@ class GeometricMultigrid:
         if precision == "single":
             fine = self._operator.astype(PRECISIONS[precision])
         self.levels = [_Level(fine, grid.lengths, grid.bc)]
-        galerkin = any(c is None for c in fine.uniform)
+        # A varying coefficient gets Galerkin levels; a constant one (a
+        # number, or an array of one value) rediscretized levels scaled by it.
+        self._galerkin = galerkin = any(c is None for c in fine.uniform)
+        self._constant = None if a is None or galerkin else float(a.flat[0])
         if cycle is None:
             cycle = "VW" if galerkin else "V"
         if coarsest_size is None:
@@ -319,7 +320,7 @@ class GeometricMultigrid:
     def _coarsen(self, level) -> bool:
         """Append the next coarser level below ``level``; False if no axis coarsens."""
         operator = level.operator
-        galerkin = isinstance(operator, FullStencil) or any(c is None for c in operator.uniform)
+        galerkin = self._galerkin
         shape, lengths, bc = level.shape, level.lengths, level.bc
         spacing = Grid(shape, lengths=lengths, bc=bc).h
         if galerkin:
@@ -346,27 +347,23 @@ class GeometricMultigrid:
         coarse_shape = list(shape)
         for d in axes:
             coarse_shape[d] = coarse_size(shape[d], bc[d])
-        coarse_spacing = Grid(tuple(coarse_shape), lengths=lengths, bc=bc).h
-        maps = [None] * len(shape)
-        ratio = [1.0] * len(shape)
+        coarse_grid = Grid(tuple(coarse_shape), lengths=lengths, bc=bc)
         level.transfer = transfer = _AxisTransfer(operator)
         level.r = transfer.residual_buffer()
         for d in axes:
             n, m, length, pair = shape[d], coarse_shape[d], lengths[d], bc[d]
-            R = restriction(n, m, length, pair)
-            average = sp.diags_array(1.0 / R.sum(axis=1)) @ R
-            dtype = operator.dtype
-            maps[d] = (
-                AxisMap(resistance_average(n, m, length, pair), self.xp, dtype),
-                AxisMap(average, self.xp, dtype),
+            transfer.restrict_maps.append(
+                (d, AxisMap(restriction(n, m, length, pair), self.xp, operator.dtype))
             )
-            transfer.restrict_maps.append((d, AxisMap(R, self.xp, dtype)))
             transfer.prolong_maps.append(
-                (d, AxisMap(interpolation(n, m, length, pair), self.xp, dtype))
+                (d, AxisMap(interpolation(n, m, length, pair), self.xp, operator.dtype))
             )
-            ratio[d] = (spacing[d] / coarse_spacing[d]) ** 2
-        operator = operator.coarsen(tuple(coarse_shape), maps, ratio)
-        self.levels.append(_Level(operator, lengths, bc))
+        # Rediscretized on the coarse grid: the Kronecker sum of the coarse
+        # 1D operators, which on nested vertex-centred axes is R_d A_d P_d.
+        coarse = StencilOperator.from_grid(
+            coarse_grid, self.shift, self._constant, self.xp, operator.dtype
+        )
+        self.levels.append(_Level(coarse, lengths, bc))
         return True
 
     def _dense_inverse(self, operator) -> np.ndarray:

@@ -217,7 +217,8 @@ class StencilOperator(PaddedLayout):
         """The operator ``-(L - shift)`` of ``grid``, ``L`` its Laplacian or diffusion operator.
 
         ``L`` is :func:`~kronlap.laplacian`, or :func:`~kronlap.diffusion`
-        with ``coeff`` (a validated array of ``grid.shape``).
+        with ``coeff`` (a validated array of ``grid.shape``, or one number
+        for a constant coefficient).
         """
         if coeff is not None:
             coeff = _host(coeff)
@@ -412,42 +413,6 @@ class StencilOperator(PaddedLayout):
         return out
 
     # -- hierarchy ----------------------------------------------------------
-
-    def coarsen(self, coarse_shape, maps, spacing_ratio):
-        """Rediscretized operator on the coarse grid (a constant coefficient).
-
-        Parameters
-        ----------
-        coarse_shape : tuple of int
-        maps : list of (AxisMap, AxisMap) or None
-            Per axis: the face average (:func:`resistance_average`) and the
-            row-normalized cell average, or None for an axis that is not
-            coarsened.
-        spacing_ratio : list of float
-            ``(h_d / H_d) ** 2`` per axis.
-
-        Notes
-        -----
-        Along its own axis a face weight is averaged arithmetically, which
-        is what the 1D Galerkin product ``R_d A_d P_d`` with linear
-        interpolation gives (its coarse energy is that of the interpolant);
-        across the other axes the faces act in parallel: arithmetic again.
-        The result is the rediscretized Laplacian, which on nested
-        vertex-centred axes is the 1D Galerkin product. (A varying
-        coefficient gets Galerkin levels instead, :mod:`kronlap.gmg_galerkin`.)
-        """
-        coarse = []
-        for d, w in enumerate(self.weights):
-            if maps[d] is not None:
-                w = maps[d][0].apply(w, d)
-                w *= spacing_ratio[d]
-            for e in range(self.ndim):
-                if e != d and maps[e] is not None and w.shape[e] > 1:
-                    w = maps[e][1].apply(w, e)
-            coarse.append(w)
-        return StencilOperator(
-            coarse_shape, coarse, self.shift, self.periodic, self.xp, self.dtype
-        )
 
     def dense(self) -> np.ndarray:
         """The operator as a dense numpy matrix (for the coarsest level)."""

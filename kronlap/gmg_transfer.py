@@ -32,7 +32,6 @@ __all__ = [
     "coarse_size",
     "interpolation",
     "restriction",
-    "resistance_average",
     "AxisMap",
 ]
 
@@ -130,85 +129,6 @@ def restriction(n: int, m: int, length: float, pair) -> sp.csr_array:
     h = _axis_grid(n, length, pair).h[0]
     H = _axis_grid(m, length, pair).h[0]
     return sp.csr_array(interpolation(n, m, length, pair).T * (h / H))
-
-
-def _face_segments(n: int, length: float, pair):
-    """Start and end of the path each face of an axis bridges (``n + 1`` faces).
-
-    Face ``k`` joins unknown ``k - 1`` to unknown ``k``; faces 0 and ``n``
-    join the outermost unknowns to the boundary (empty on a Neumann side).
-    On a periodic axis face 0 joins the last unknown to the first, and face
-    ``n`` repeats face 0.
-    """
-    x = _axis_grid(n, length, pair).coords[0]
-    low, high = pair
-    if low == "periodic":
-        start = np.r_[x[-1] - length, x[:-1], x[-1]]
-        end = np.r_[x[0], x[1:], x[0] + length]
-        return start, end
-    start = np.r_[0.0 if low == "dirichlet" else x[0], x]
-    end = np.r_[x, length if high == "dirichlet" else x[-1]]
-    return start, end
-
-
-def resistance_average(n: int, m: int, length: float, pair) -> sp.csr_array:
-    """``(m + 1, n + 1)`` weights that average face resistivities onto coarse faces.
-
-    A coarse face bridges the path between two coarse unknowns (or a coarse
-    unknown and a Dirichlet boundary); the fine faces tile that path. Its
-    resistance ``len / a`` is the sum of the fine ones over the overlap, so
-    ``1 / a_coarse = sum_k (overlap_k / len) / a_k``: row ``J`` holds
-    ``overlap_k / len``. Rows of faces without flux (Neumann sides) are
-    empty. Face ``n`` (``m``) of a periodic axis repeats face 0.
-
-    Examples
-    --------
-    Two fine faces in series make one coarse face:
-
-    >>> resistance_average(3, 1, 1.0, ("dirichlet", "dirichlet")).toarray()
-    array([[0.5, 0.5, 0. , 0. ],
-           [0. , 0. , 0.5, 0.5]])
-    """
-    coarse_start, coarse_end = _face_segments(m, length, pair)
-    faces = m if pair[0] == "periodic" else m + 1
-    overlap = _overlaps(coarse_start[:faces], coarse_end[:faces], n, length, pair)
-    total = overlap.sum(axis=1)
-    scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
-    F = sp.diags_array(scale) @ overlap
-    if pair[0] == "periodic":
-        F = sp.vstack([F, F[[0]]])  # coarse face m repeats coarse face 0
-    return sp.csr_array(F)
-
-
-def _overlaps(start, end, n: int, length: float, pair) -> sp.csr_array:
-    """``(len(start), n + 1)`` lengths shared by ``[start_r, end_r]`` and the fine faces' paths.
-
-    Paths as in :func:`_face_segments`; on a periodic axis the intervals
-    wrap around and face ``n`` (a repeat of face 0) gets no column entries.
-    Only a window of fine faces around each interval is examined, so the
-    work is linear in the axis length.
-    """
-    fine_start, fine_end = _face_segments(n, length, pair)
-    periodic = pair[0] == "periodic"
-    if periodic:
-        fine_start, fine_end = fine_start[:-1], fine_end[:-1]
-    count = len(fine_start)
-    rows = len(start)
-    fine_len = np.maximum(fine_end - fine_start, 0.0)
-    span = np.maximum(end - start, 0.0)
-    width = int(np.ceil(span.max(initial=0.0) / fine_len[fine_len > 0].min())) + 4
-    if width >= count:
-        candidates = np.broadcast_to(np.arange(count), (rows, count))
-    else:
-        first = np.searchsorted(fine_end, start) - 2
-        candidates = (first[:, None] + np.arange(width)) % count
-    shifts = np.array([-length, 0.0, length] if periodic else [0.0])
-    lo = np.maximum(fine_start[candidates][..., None] + shifts, start[:, None, None])
-    hi = np.minimum(fine_end[candidates][..., None] + shifts, end[:, None, None])
-    overlap = np.maximum(hi - lo, 0.0).sum(axis=2)
-    overlap[overlap <= 1e-12 * np.maximum(span, 1e-300)[:, None]] = 0.0
-    r, slot = np.nonzero(overlap)
-    return sp.csr_array((overlap[r, slot], (r, candidates[r, slot])), shape=(rows, n + 1))
 
 
 class AxisMap:

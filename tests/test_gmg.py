@@ -14,7 +14,6 @@ from kronlap.gmg_transfer import (
     AxisMap,
     coarse_size,
     interpolation,
-    resistance_average,
     restriction,
 )
 
@@ -75,26 +74,6 @@ def test_coarse_operator_is_the_1d_galerkin_product_on_nested_dirichlet_axes(n):
     coarse = kl.Grid(mg.info["shapes"][1])
     np.testing.assert_allclose(mg.levels[1].operator.dense(), -kl.laplacian(coarse).toarray())
     assert S.size == g.size
-
-
-@pytest.mark.parametrize("pair", [kl.grid.normalize_bc(s) for s in SIDES])
-@pytest.mark.parametrize("n, m", [(12, 6), (201, 100), (400, 199)])
-def test_resistance_average_weights(pair, n, m):
-    """Rows are convex weights over the fine faces that tile the coarse face's path."""
-    F = resistance_average(n, m, 1.0, pair).toarray()
-    flux = [pair[0] != "neumann"] + [True] * (m - 1) + [pair[1] != "neumann"]
-    np.testing.assert_allclose(F.sum(axis=1), np.where(flux, 1.0, 0.0))
-    assert (F >= 0).all()
-    # Resistance adds up: a layered coefficient a(x) gives the coarse face the
-    # harmonic mean of a over its path, which for a = 1 + x is a log ratio.
-    fine, coarse = kl.Grid(n, bc=[pair]), kl.Grid(m, bc=[pair])
-    if pair == ("dirichlet", "dirichlet"):
-        x = np.r_[0.0, fine.coords[0], 1.0]
-        mid = (x[:-1] + x[1:]) / 2
-        X = np.r_[0.0, coarse.coords[0], 1.0]
-        exact = np.diff(X) / np.diff(np.log(1 + X))
-        got = 1.0 / (F @ (1.0 / (1.0 + mid)))
-        np.testing.assert_allclose(got, exact, rtol=fine.h[0] ** 2)  # midpoint rule
 
 
 def test_operator_interpolation_reproduces_discrete_layered_solutions():
@@ -340,8 +319,14 @@ def test_default_cycle_coarse_operators_and_precision():
     np.testing.assert_allclose(u32, u64, atol=1e-9 * np.abs(u64).max())
     e = jumps.precondition(f)
     assert e.dtype == np.float64 and e.shape == g.shape
-    # A coefficient that does not vary keeps the Kronecker-sum hierarchy.
+    # A coefficient that does not vary keeps the Kronecker-sum hierarchy, on
+    # every level (non-nested even Dirichlet axes included).
     assert kl.GeometricMultigrid(g, coeff=3.0).info["coarse_operators"] == "rediscretized"
+    for grid, precision in itertools.product(
+        (g, kl.Grid((33, 40)), kl.Grid((20, 18, 16))), ("single", "double")
+    ):
+        levels = kl.GeometricMultigrid(grid, coarsest_size=1, precision=precision).levels
+        assert not any(isinstance(level.operator, FullStencil) for level in levels)
 
 
 def test_extreme_contrast_picks_double_and_never_crashes():
