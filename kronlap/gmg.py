@@ -402,7 +402,7 @@ class GeometricMultigrid:
             S.interior(level.u)[...] = u.reshape(S.shape)
             S.refresh(level.u)
             return
-        scaled_b = S.xp.multiply(level.b, S.inv_diag, out=level.scaled_b)
+        scaled_b = S.scaled_rhs(level.b, out=level.scaled_b)
         for sweep in range(self.presmooth):
             S.smooth(level.u, level.b, zero=zero and sweep == 0, scaled_b=scaled_b)
         if self.presmooth:

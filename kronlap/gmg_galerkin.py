@@ -169,7 +169,8 @@ class FullStencil(PaddedLayout):
         ``zero`` says that ``u_pad`` is zero (ghosts included), which saves
         the neighbour sums of the first colour. (``scaled_b`` is accepted
         for the interface of :class:`~kronlap.gmg_stencil.StencilOperator`
-        and not used.)
+        and not used: the colours fold ``1 / C_0`` in, and
+        :meth:`~kronlap.gmg_stencil.PaddedLayout.scaled_rhs` makes none.)
         """
         xp = self.xp
         colours = self._colours[::-1] if reverse else self._colours

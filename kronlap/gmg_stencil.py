@@ -140,6 +140,10 @@ class PaddedLayout:
         """``b - S u`` right after a forward sweep of ``smooth`` (here: :meth:`residual`)."""
         return self.residual(u_pad, b, out)
 
+    def scaled_rhs(self, b, out):
+        """``b / diag`` into ``out`` for the sweeps of one cycle, or None if they need none."""
+        return None
+
     def apply(self, u, out=None):
         """``S u`` for an unpadded array ``u`` of the grid shape, into ``out`` if given."""
         if self._scratch is None:
@@ -384,6 +388,10 @@ class StencilOperator(PaddedLayout):
                     buffer *= factor
                 self.xp.add(buffer, scaled_b[points], out=u_pad[centre])
         self.refresh(u_pad)
+
+    def scaled_rhs(self, b, out):
+        """``b / diag`` into ``out``: shared by the sweeps and the residual of one cycle."""
+        return self.xp.multiply(b, self.inv_diag, out=out)
 
     def smoothed_residual(self, u_pad, b, out=None, scaled_b=None):
         """``b - S u`` right after a forward sweep of :meth:`smooth`, into ``out`` if given.
