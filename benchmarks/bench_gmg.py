@@ -33,27 +33,14 @@ Run: ``python benchmarks/bench_gmg.py [--small] [--contrast C] [--repeat N]``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import subprocess
-import sys
 import time
 
 import numpy as np
+from multigrid_problems import PROBLEMS, TOL, coefficient, fastest, pyamg_solve, report
 from peak_memory import PeakMemory
 
-TOL = 1e-8
-
-PROBLEMS = {
-    "2d": {"title": "2D Dirichlet Poisson", "shape": (1024, 1024), "small": (256, 256)},
-    "3d": {"title": "3D Dirichlet Poisson", "shape": (128, 128, 128), "small": (32, 32, 32)},
-    "jump": {
-        "title": "2D div(a grad u), 4x4 checkerboard",
-        "shape": (1024, 1024),
-        "small": (256, 256),
-    },
-}
 SOLVERS = {
     "gmg": "kronlap gmg (defaults, matrix-free)",
     "gmg_plain": "kronlap gmg, accel=None (plain V-cycles)",
@@ -62,17 +49,8 @@ SOLVERS = {
 }
 
 
-def coefficient(grid, problem, contrast):
-    if problem != "jump":
-        return None
-    x, y = grid.mesh()
-    return np.where((np.floor(4 * x) + np.floor(4 * y)) % 2 == 0, contrast, 1.0)
-
-
 def worker(problem, solver, shape, contrast):
     """One measurement in this (fresh) process; prints a JSON line."""
-    import pyamg
-
     import kronlap as kl
 
     grid = kl.Grid(shape)
@@ -83,54 +61,31 @@ def worker(problem, solver, shape, contrast):
     kl.PoissonSolver(small, method="gmg" if solver.startswith("gmg") else "multigrid").solve(
         np.ones(small.shape)
     )
-    if solver != "pyamg_solve":
-        options = {"method": "gmg" if solver.startswith("gmg") else "multigrid"}
-        if solver == "gmg_plain":
-            options["accel"] = None
-        with PeakMemory() as memory:
-            start = time.perf_counter()
-            poisson = kl.PoissonSolver(grid, coeff=a, tol=TOL, **options)
-            u = poisson.solve(b)
-            elapsed = time.perf_counter() - start
-        iterations, setup = poisson.info["iterations"], poisson.info["setup_time"]
-        x = u.ravel()
-    A = -(kl.laplacian(grid) if a is None else kl.diffusion(grid, a))
     if solver == "pyamg_solve":
-        history = []
-        with PeakMemory() as memory:
-            start = time.perf_counter()
-            x = pyamg.solve(A, -b.ravel(), tol=TOL, verb=False, residuals=history)
-            elapsed = time.perf_counter() - start
-        iterations, setup = len(history) - 1, None
-    residual = np.linalg.norm(-b.ravel() - A @ x) / np.linalg.norm(b)
-    print(
-        json.dumps(
-            {
-                "time": elapsed,
-                "setup": setup,
-                "iterations": iterations,
-                "residual": float(residual),
-                "memory": memory.peak,
-                "memory_method": memory.method,
-            }
-        )
-    )
+        A = -(kl.laplacian(grid) if a is None else kl.diffusion(grid, a))
+        x, elapsed, iterations, memory = pyamg_solve(A, b)
+        report(A, b, x, elapsed, None, iterations, memory)
+        return
+    options = {"method": "gmg" if solver.startswith("gmg") else "multigrid"}
+    if solver == "gmg_plain":
+        options["accel"] = None
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        poisson = kl.PoissonSolver(grid, coeff=a, tol=TOL, **options)
+        u = poisson.solve(b)
+        elapsed = time.perf_counter() - start
+    info = poisson.info
+    A = -(kl.laplacian(grid) if a is None else kl.diffusion(grid, a))
+    report(A, b, u.ravel(), elapsed, info["setup_time"], info["iterations"], memory)
 
 
 def measure(problem, solver, shape, contrast, repeat):
-    runs = []
-    for _ in range(1 if solver == "pyamg_solve" else repeat):
-        done = subprocess.run(
-            [sys.executable, __file__, "--worker", problem, solver, str(contrast)]
-            + [str(n) for n in shape],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{problem}/{solver} failed:\n{done.stderr}")
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return min(runs, key=lambda run: run["time"])
+    return fastest(
+        __file__,
+        [problem, solver, contrast, *shape],
+        1 if solver == "pyamg_solve" else repeat,
+        f"{problem}/{solver}",
+    )
 
 
 def iteration_table(sizes, contrast):

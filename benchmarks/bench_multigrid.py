@@ -27,27 +27,13 @@ Run: ``python benchmarks/bench_multigrid.py [--small] [--repeat N]``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import subprocess
-import sys
 import time
 
 import numpy as np
+from multigrid_problems import PROBLEMS, TOL, coefficient, fastest, pyamg_solve, report
 from peak_memory import PeakMemory
-
-TOL = 1e-8
-
-PROBLEMS = {
-    "2d": {"title": "2D Dirichlet Poisson", "shape": (1024, 1024), "small": (256, 256)},
-    "3d": {"title": "3D Dirichlet Poisson", "shape": (128, 128, 128), "small": (32, 32, 32)},
-    "jump": {
-        "title": "2D div(a grad u), a in {1, 100}",
-        "shape": (1024, 1024),
-        "small": (256, 256),
-    },
-}
 
 # name -> (label, PoissonSolver keyword arguments) for the kronlap runs.
 KRONLAP = {
@@ -68,13 +54,6 @@ BASELINES = {
 }
 
 
-def coefficient(grid, problem):
-    if problem != "jump":
-        return None
-    x, y = grid.mesh()
-    return np.where((np.floor(4 * x) + np.floor(4 * y)) % 2 == 0, 100.0, 1.0)
-
-
 def worker(problem, solver, shape):
     """One measurement in this (fresh) process; prints a JSON line."""
     import pyamg
@@ -91,53 +70,27 @@ def worker(problem, solver, shape):
             poisson = kl.PoissonSolver(grid, method="multigrid", coeff=a, tol=TOL, **options)
             u = poisson.solve(b)
             elapsed = time.perf_counter() - start
-        iterations = poisson.info["iterations"]
-        setup = poisson.info["setup_time"]
-        x = u.ravel()
-    # All runs solve A x = -b with the positive definite A = -L, where L u = b.
+        A = -(kl.laplacian(grid) if a is None else kl.diffusion(grid, a))
+        info = poisson.info
+        report(A, b, u.ravel(), elapsed, info["setup_time"], info["iterations"], memory)
+        return
     A = -(kl.laplacian(grid) if a is None else kl.diffusion(grid, a))
-    if solver not in KRONLAP:
-        rhs = -b.ravel()
-        history = []
-        with PeakMemory() as memory:
-            start = time.perf_counter()
-            if solver == "pyamg_solve":
-                x = pyamg.solve(A, rhs, tol=TOL, verb=False, residuals=history)
-                setup = None
-            else:
-                ml = pyamg.smoothed_aggregation_solver(A)
-                setup = time.perf_counter() - start
-                x = ml.solve(rhs, tol=TOL, residuals=history)
-            elapsed = time.perf_counter() - start
-        iterations = len(history) - 1
-    residual = np.linalg.norm(-b.ravel() - A @ x) / np.linalg.norm(b)
-    print(
-        json.dumps(
-            {
-                "time": elapsed,
-                "setup": setup,
-                "iterations": iterations,
-                "residual": float(residual),
-                "memory": memory.peak,
-                "memory_method": memory.method,
-            }
-        )
-    )
+    if solver == "pyamg_solve":
+        x, elapsed, iterations, memory = pyamg_solve(A, b)
+        report(A, b, x, elapsed, None, iterations, memory)
+        return
+    history = []
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        ml = pyamg.smoothed_aggregation_solver(A)
+        setup = time.perf_counter() - start
+        x = ml.solve(-b.ravel(), tol=TOL, residuals=history)
+        elapsed = time.perf_counter() - start
+    report(A, b, x, elapsed, setup, len(history) - 1, memory)
 
 
 def measure(problem, solver, shape, repeat):
-    runs = []
-    for _ in range(repeat):
-        done = subprocess.run(
-            [sys.executable, __file__, "--worker", problem, solver, *map(str, shape)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{problem}/{solver} failed:\n{done.stderr}")
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return min(runs, key=lambda run: run["time"])
+    return fastest(__file__, [problem, solver, *shape], repeat, f"{problem}/{solver}")
 
 
 def main(argv=None):
@@ -165,7 +118,8 @@ def main(argv=None):
         spec = PROBLEMS[problem]
         shape = spec["small"] if args.small else spec["shape"]
         size = "x".join(map(str, shape))
-        print(f"\n{spec['title']}, {size} ({int(np.prod(shape)):,} unknowns)")
+        title = spec["title"] + (", a in {1, 100}" if problem == "jump" else "")
+        print(f"\n{title}, {size} ({int(np.prod(shape)):,} unknowns)")
         names = ["kronlap", "kronlap_untuned", "kronlap_sa"]
         if len(shape) == 3:
             names.insert(2, "kronlap_classical")
