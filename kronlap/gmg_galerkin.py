@@ -397,6 +397,10 @@ def galerkin_operator(fine, interpolation: OperatorInterpolation) -> FullStencil
         pad = interpolation.prolong_padded(xp.asarray(indicator, dtype=fine.dtype))
         residual = fine.apply_padded(pad, out=interpolation.residual_buffer())
         probes[colour] = interpolation.restrict(residual)
+    positions = [
+        xp.asarray(np.arange(m).reshape([m if e == d else 1 for e in range(ndim)]))
+        for d, m in enumerate(shape)
+    ]
     coefficients = {}
     for offset in _offsets(ndim):
         index, valid = [], np.ones(shape, dtype=bool)
@@ -414,10 +418,6 @@ def galerkin_operator(fine, interpolation: OperatorInterpolation) -> FullStencil
                 valid = valid & ((target >= 0) & (target < m)).reshape(view)
                 target = np.clip(target, 0, m - 1)
             index.append(xp.asarray(col[target].reshape(view)))
-        positions = [
-            xp.asarray(np.arange(m).reshape([m if e == d else 1 for e in range(ndim)]))
-            for d, m in enumerate(shape)
-        ]
         c = probes[tuple(index) + tuple(positions)] * xp.asarray(valid)
         if any(offset) and not bool(xp.any(c != 0)):
             continue
