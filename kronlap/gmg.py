@@ -54,7 +54,7 @@ import scipy.sparse.linalg as spla
 
 from .backend import array_module, check_backend, get_array_module
 from .diffusion import coefficient_array
-from .gmg_galerkin import FullStencil, OperatorInterpolation, coarse_start, galerkin_operator
+from .gmg_galerkin import OperatorInterpolation, coarse_start, galerkin_operator
 from .gmg_stencil import StencilOperator, _host
 from .gmg_transfer import (
     AxisMap,
@@ -310,7 +310,7 @@ class GeometricMultigrid:
             "cycle": cycle,
             "smoother": f"red-black Gauss-Seidel ({presmooth}, {postsmooth})",
             "coarse_operators": "galerkin"
-            if len(self.levels) > 1 and isinstance(self.levels[1].operator, FullStencil)
+            if galerkin and len(self.levels) > 1
             else "rediscretized",
             "precision": precision,
         }
