@@ -152,9 +152,6 @@ class CupyTransforms(ArrayAPITransforms):
     of one size reuse them.
     """
 
-    def __init__(self, cupy, fft):
-        super().__init__(cupy, fft)
-
     def fft(self, x, axis, workers=None, overwrite=False):
         return self._fft.fft(x, axis=axis, overwrite_x=overwrite)
 

@@ -12,7 +12,6 @@ from .compare import (
     KRONLAP_METHODS,
     PEER_METHODS,
     compare,
-    fit_slope,  # noqa: F401  (re-exported for scripts)
     format_table,
     manufactured_problem,
     scaling,

@@ -52,10 +52,10 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg as spla
 
-from .backend import array_module, check_backend, get_array_module
+from .backend import array_module, check_backend, get_array_module, to_backend
 from .diffusion import coefficient_array
 from .gmg_galerkin import OperatorInterpolation, coarse_start, galerkin_operator
-from .gmg_stencil import StencilOperator, _host
+from .gmg_stencil import StencilOperator
 from .gmg_transfer import (
     AxisMap,
     coarse_size,
@@ -499,7 +499,8 @@ class GeometricMultigrid:
         n = self.levels[0].operator.size
 
         def apply(r):
-            return _host(self.precondition(self.xp.asarray(r).reshape(shape))).ravel()
+            e = self.precondition(self.xp.asarray(r).reshape(shape))
+            return to_backend(e, "numpy").ravel()
 
         return spla.LinearOperator((n, n), matvec=apply, dtype=np.float64)
 

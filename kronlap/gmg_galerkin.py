@@ -37,7 +37,8 @@ import itertools
 
 import numpy as np
 
-from .gmg_stencil import PaddedLayout, _host
+from .backend import to_backend
+from .gmg_stencil import PaddedLayout
 
 __all__ = ["FullStencil", "OperatorInterpolation", "coarse_start", "galerkin_operator"]
 
@@ -202,7 +203,7 @@ class FullStencil(PaddedLayout):
                     valid &= ((position >= 0) & (position < n)).reshape(view)
                     position = np.clip(position, 0, n - 1)
                 target = np.take(target, position, axis=d)
-            np.add.at(S, (index[valid], target[valid]), _host(c)[valid])
+            np.add.at(S, (index[valid], target[valid]), to_backend(c, "numpy")[valid])
         return S
 
 

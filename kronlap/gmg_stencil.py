@@ -25,14 +25,10 @@ import itertools
 
 import numpy as np
 
+from .backend import to_backend
 from .diffusion import _harmonic_mean
 
 __all__ = ["PaddedLayout", "StencilOperator"]
-
-
-def _host(x) -> np.ndarray:
-    """A numpy copy (or view) of a numpy or cupy array."""
-    return x.get() if hasattr(x, "get") and not isinstance(x, np.ndarray) else np.asarray(x)
 
 
 def _grid_face_weights(grid, coeff):
@@ -225,7 +221,7 @@ class StencilOperator(PaddedLayout):
         for a constant coefficient).
         """
         if coeff is not None:
-            coeff = _host(coeff)
+            coeff = to_backend(coeff, "numpy")
         return cls(grid.shape, _grid_face_weights(grid, coeff), shift, grid.periodic, xp, dtype)
 
     def astype(self, dtype):
@@ -239,7 +235,7 @@ class StencilOperator(PaddedLayout):
         w = self.weights[axis]
         if w.size != w.shape[axis]:
             return None
-        w = _host(w).ravel()
+        w = to_backend(w, "numpy").ravel()
         inner = w if self.periodic[axis] else w[1:-1]
         if inner.size == 0:
             value = float(w.max())
@@ -427,10 +423,10 @@ class StencilOperator(PaddedLayout):
         N = self.size
         index = np.arange(N).reshape(self.shape)
         S = np.zeros((N, N))
-        diag = np.broadcast_to(_host(self.diag), self.shape).ravel()
+        diag = np.broadcast_to(to_backend(self.diag, "numpy"), self.shape).ravel()
         S[np.arange(N), np.arange(N)] = diag
         for d, n in enumerate(self.shape):
-            high = np.broadcast_to(_host(self._high[d]), self.shape)
+            high = np.broadcast_to(to_backend(self._high[d], "numpy"), self.shape)
             if self.periodic[d]:
                 rows, cols, w = index, np.roll(index, -1, axis=d), high
             else:
