@@ -187,14 +187,9 @@ class AxisTransform:
         if dense or low != high:
             self.kind = "dense"
             self._vectors, self.lam = _dense_eigenbasis(n, h, pair)
-        elif low == "periodic":
-            self.kind = "fft"
-            self.lam = axis_eigenvalues(n, h, pair)
-        elif low == "dirichlet":
-            self.kind = "dst1"
-            self.lam = axis_eigenvalues(n, h, pair)
         else:
-            self.kind = "dct2"
+            # The kind names the transform pair of _transforms: kind, "i" + kind.
+            self.kind = {"periodic": "fft", "dirichlet": "dst1", "neumann": "dct2"}[low]
             self.lam = axis_eigenvalues(n, h, pair)
 
     def forward(self, x, axis: int, workers=None, overwrite: bool = False):
@@ -226,13 +221,9 @@ class AxisTransform:
         >>> t.forward(np.ones(4), axis=0)
         array([4.+0.j, 0.+0.j, 0.+0.j, 0.+0.j])
         """
-        if self.kind == "fft":
-            return self._fft.fft(x, axis, workers, overwrite)
-        if self.kind == "dst1":
-            return self._fft.dst1(x, axis, workers, overwrite)
-        if self.kind == "dct2":
-            return self._fft.dct2(x, axis, workers, overwrite)
-        return _apply_along_axis(self._basis(x).T, x, axis, self.xp)
+        if self.kind == "dense":
+            return _apply_along_axis(self._basis(x).T, x, axis, self.xp)
+        return getattr(self._fft, self.kind)(x, axis, workers, overwrite)
 
     def inverse(self, x, axis: int, workers=None):
         """Apply ``V`` along ``axis``: the inverse of :meth:`forward`.
@@ -261,13 +252,9 @@ class AxisTransform:
         >>> t.inverse(t.forward(np.array([1.0, 2.0, 4.0]), axis=0), axis=0)
         array([1., 2., 4.])
         """
-        if self.kind == "fft":
-            return self._fft.ifft(x, axis, workers, overwrite=True)
-        if self.kind == "dst1":
-            return self._fft.idst1(x, axis, workers, overwrite=True)
-        if self.kind == "dct2":
-            return self._fft.idct2(x, axis, workers, overwrite=True)
-        return _apply_along_axis(self._basis(x), x, axis, self.xp)
+        if self.kind == "dense":
+            return _apply_along_axis(self._basis(x), x, axis, self.xp)
+        return getattr(self._fft, "i" + self.kind)(x, axis, workers, overwrite=True)
 
     def forward_real(self, x, axis: int, workers=None):
         """``rfft`` along ``axis``: the non-negative Fourier modes of real data.
