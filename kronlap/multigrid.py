@@ -166,6 +166,21 @@ def _null_space_free_inverse(coarsest):
     return solve
 
 
+def _project_constants(M, linear_operator=spla.LinearOperator):
+    """``r -> P M P r`` with ``P`` the projection onto mean-free vectors.
+
+    The preconditioner of a singular system whose null space is the
+    constants, kept in the range (where the matrix is definite), as a
+    ``linear_operator`` (scipy's, or cupyx's for a cupy ``M``).
+    """
+
+    def apply(r):
+        z = M @ (r - r.mean())
+        return z - z.mean()
+
+    return linear_operator(M.shape, matvec=apply, dtype=M.dtype)
+
+
 def _mean_free(krylov_method):
     """Wrap a pyamg Krylov method so that it stays orthogonal to the constants.
 
@@ -179,11 +194,7 @@ def _mean_free(krylov_method):
     def accelerated(
         A, b, x0=None, tol=1e-5, maxiter=None, M=None, callback=None, residuals=None, **kwargs
     ):
-        def apply(r):
-            z = M @ (r - r.mean())
-            return z - z.mean()
-
-        projected = spla.LinearOperator(A.shape, matvec=apply, dtype=A.dtype)
+        projected = _project_constants(M)
         return krylov_method(
             A,
             b,
@@ -323,11 +334,4 @@ class MultigridSolver:
     def aspreconditioner(self):
         """The V-cycle as a ``LinearOperator`` (mean-free for singular matrices)."""
         M = self.hierarchy.aspreconditioner(cycle=self.cycle)
-        if not self.singular:
-            return M
-
-        def apply(r):
-            z = M @ (r - r.mean())
-            return z - z.mean()
-
-        return spla.LinearOperator(M.shape, matvec=apply, dtype=M.dtype)
+        return _project_constants(M) if self.singular else M

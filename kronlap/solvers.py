@@ -24,7 +24,7 @@ from .boundary import fold_boundary
 from .diffusion import coefficient_array, diffusion, fold_diffusion_boundary
 from .gmg import CYCLES, GMG_ACCELERATORS, GeometricMultigrid
 from .grid import Grid
-from .multigrid import ACCELERATORS, AMG_KINDS, MultigridSolver
+from .multigrid import ACCELERATORS, AMG_KINDS, MultigridSolver, _project_constants
 from .operators import _check_grid, laplacian
 from .spectral import SpectralSolver
 
@@ -799,12 +799,7 @@ class _CGSolver:
             M = None
         if singular and M is not None and preconditioner not in ("amg", "gmg"):
             # Keep CG in the range (zero mean), where the matrix is definite.
-            apply = M.matvec
-            M = self._linalg.LinearOperator(
-                matrix.shape,
-                matvec=lambda r: _mean_free(apply(r - r.mean())),
-                dtype=matrix.dtype,
-            )
+            M = _project_constants(M, self._linalg.LinearOperator)
         self.M = M
 
     def solve(self, b):
@@ -834,10 +829,6 @@ class _CGSolver:
             residual = float(xp.linalg.norm(b - self.matrix @ x) / norm_b)
             if residual <= self.tol or count[0] >= self.maxiter or count[0] == done:
                 return x, count[0], residual
-
-
-def _mean_free(z):
-    return z - z.mean()
 
 
 class _GeometricSolver:
