@@ -36,6 +36,8 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from pyamg import krylov
 
+from .backend import get_array_module
+
 __all__ = ["AMG_KINDS", "ACCELERATORS", "amg_options", "amg_hierarchy", "MultigridSolver"]
 
 AMG_KINDS = ("rs", "sa")
@@ -181,6 +183,30 @@ def _project_constants(M, linear_operator=spla.LinearOperator):
     return linear_operator(M.shape, matvec=apply, dtype=M.dtype)
 
 
+def _restart_on_true_residual(run, matrix, b, tol, maxiter, rounds=None):
+    """Krylov runs from the last iterate until the *true* relative residual meets ``tol``.
+
+    Krylov methods stop on a recurrence residual, which drifts from
+    ``||b - A x||`` near round-off; a final true residual just above ``tol``
+    gets a warm restart instead of an error. ``run(x0, budget)`` returns
+    ``(x, iterations)``; the loop ends at ``tol``, after ``maxiter``
+    iterations in all, when a run makes no iteration, or after ``rounds``
+    runs. Returns ``(x, iterations, residual)``; zeros for ``b = 0``.
+    """
+    xp = get_array_module(b)
+    norm_b = float(xp.linalg.norm(b))
+    if norm_b == 0.0:
+        return xp.zeros_like(b), 0, 0.0
+    x, iterations, residual, runs = None, 0, np.inf, 0
+    while rounds is None or runs < rounds:
+        x, done = run(x, maxiter - iterations)
+        iterations, runs = iterations + done, runs + 1
+        residual = float(xp.linalg.norm(b - matrix @ x)) / norm_b
+        if residual <= tol or iterations >= maxiter or done == 0:
+            break
+    return x, iterations, residual
+
+
 def _mean_free(krylov_method):
     """Wrap a pyamg Krylov method so that it stays orthogonal to the constants.
 
@@ -308,28 +334,22 @@ class MultigridSolver:
         out (the caller decides what to do about that).
         """
         b = np.asarray(b, dtype=np.float64)
-        norm_b = float(np.linalg.norm(b))
-        if norm_b == 0.0:
-            return np.zeros_like(b), 0, 0.0
-        x, iterations, residual = None, 0, np.inf
-        # pyamg's CG checks a recurrence residual; a final true residual just
-        # above tol gets a warm restart instead of an error.
-        for _ in range(max(4, self.maxiter // self._chunk + 1)):
+
+        def run(x0, budget):
             history = []
             x = self.hierarchy.solve(
                 b,
-                x0=x,
+                x0=x0,
                 tol=self.tol,
-                maxiter=min(self._chunk, self.maxiter - iterations),
+                maxiter=min(self._chunk, budget),
                 cycle=self.cycle,
                 accel=self._accel,
                 residuals=history,
             )
-            iterations += max(len(history) - 1, 0)
-            residual = float(np.linalg.norm(b - self.matrix @ x)) / norm_b
-            if residual <= self.tol or iterations >= self.maxiter or len(history) <= 1:
-                break
-        return x, iterations, residual
+            return x, max(len(history) - 1, 0)
+
+        rounds = max(4, self.maxiter // self._chunk + 1)
+        return _restart_on_true_residual(run, self.matrix, b, self.tol, self.maxiter, rounds)
 
     def aspreconditioner(self):
         """The V-cycle as a ``LinearOperator`` (mean-free for singular matrices)."""

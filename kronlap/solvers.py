@@ -24,7 +24,13 @@ from .boundary import fold_boundary
 from .diffusion import coefficient_array, diffusion, fold_diffusion_boundary
 from .gmg import CYCLES, GMG_ACCELERATORS, GeometricMultigrid
 from .grid import Grid
-from .multigrid import ACCELERATORS, AMG_KINDS, MultigridSolver, _project_constants
+from .multigrid import (
+    ACCELERATORS,
+    AMG_KINDS,
+    MultigridSolver,
+    _project_constants,
+    _restart_on_true_residual,
+)
 from .operators import _check_grid, laplacian
 from .spectral import SpectralSolver
 
@@ -803,32 +809,18 @@ class _CGSolver:
         self.M = M
 
     def solve(self, b):
-        count = [0]
+        def run(x0, budget):
+            count = [0]
 
-        def callback(_):
-            count[0] += 1
+            def callback(_):
+                count[0] += 1
 
-        xp = get_array_module(b)
-        norm_b = float(xp.linalg.norm(b))
-        if norm_b == 0:
-            return xp.zeros_like(b), 0, 0.0
-        # CG stops on its recursive residual, which drifts from the true one
-        # near round-off: restart from the iterate while they disagree.
-        x = None
-        while True:
-            done = count[0]
             x, _ = self._linalg.cg(
-                self.matrix,
-                b,
-                x0=x,
-                rtol=self.tol,
-                maxiter=self.maxiter - done,
-                M=self.M,
-                callback=callback,
+                self.matrix, b, x0=x0, rtol=self.tol, maxiter=budget, M=self.M, callback=callback
             )
-            residual = float(xp.linalg.norm(b - self.matrix @ x) / norm_b)
-            if residual <= self.tol or count[0] >= self.maxiter or count[0] == done:
-                return x, count[0], residual
+            return x, count[0]
+
+        return _restart_on_true_residual(run, self.matrix, b, self.tol, self.maxiter)
 
 
 class _GeometricSolver:
