@@ -15,7 +15,7 @@ from .boundary import _check_boundary, fold_boundary
 from .distributed_transform import DistributedTransform, pick_tridiagonal_axis, require_mpi
 from .grid import Grid
 from .operators import _check_grid
-from .solvers import _check_shift
+from .solvers import _check_shift, _check_zero_mean
 from .spectral import _ThomasSweep
 
 __all__ = ["PoissonSolver", "solve_poisson", "METHODS"]
@@ -356,15 +356,7 @@ class PoissonSolver:
             return
         magnitude = float(np.abs(rhs).max()) if rhs.size else 0.0
         scale = self.comm.allreduce(magnitude, op=MPI.MAX)
-        eps = np.finfo(rhs.real.dtype).eps
-        if abs(mean) > 4.0 * np.sqrt(self.grid.size) * eps * scale:
-            raise ValueError(
-                f"f is incompatible with this singular problem (every axis periodic or "
-                f"Neumann-Neumann, shift=0): its mean over the grid, boundary fluxes "
-                f"included, is {complex(mean) if np.iscomplexobj(mean) else float(mean):.6g} "
-                f"(max |f| = {scale:.6g}) but must be zero; fix the data or pass "
-                f"project=True to remove the mean"
-            )
+        _check_zero_mean(mean, scale, self.grid.size, rhs.real.dtype, where=" over the grid")
 
     def _solve_real(self, rhs) -> np.ndarray:
         coefficients = self._transform.forward(rhs)

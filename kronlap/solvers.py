@@ -1000,11 +1000,20 @@ def _enforce_compatibility(rhs, project: bool) -> None:
         scale = float(np.abs(rhs).max())
     else:
         scale = max(abs(float(rhs.max())), abs(float(rhs.min())))
-    eps = np.finfo(rhs.real.dtype).eps
-    if abs(mean) > 4.0 * math.sqrt(rhs.size) * eps * scale:
+    _check_zero_mean(mean, scale, rhs.size, rhs.real.dtype)
+
+
+def _check_zero_mean(mean, scale, size: int, dtype, where: str = "") -> None:
+    """Refuse a mean above the rounding of a sum of ``size`` terms of magnitude ``scale``.
+
+    Shared by the serial and the distributed solvers (``where`` names the
+    domain the mean was taken over, for the message).
+    """
+    eps = np.finfo(dtype).eps
+    if abs(mean) > 4.0 * math.sqrt(size) * eps * scale:
         raise ValueError(
             f"f is incompatible with this singular problem (every axis periodic or "
-            f"Neumann-Neumann, shift=0): its mean, boundary fluxes included, is "
+            f"Neumann-Neumann, shift=0): its mean{where}, boundary fluxes included, is "
             f"{complex(mean) if np.iscomplexobj(mean) else float(mean):.6g} "
             f"(max |f| = {scale:.6g}) but must be zero; fix the data or pass "
             f"project=True to remove the mean"
