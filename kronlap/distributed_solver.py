@@ -15,7 +15,7 @@ from .boundary import _check_boundary, fold_boundary
 from .distributed_transform import DistributedTransform, pick_tridiagonal_axis, require_mpi
 from .grid import Grid
 from .operators import _check_grid
-from .solvers import _check_shift, _check_zero_mean
+from .solvers import _check_shift, _check_tridiagonal_axis, _check_zero_mean
 from .spectral import _ThomasSweep
 
 __all__ = ["PoissonSolver", "solve_poisson", "METHODS"]
@@ -150,16 +150,7 @@ class PoissonSolver:
             )
         if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1:
             raise ValueError(f"threads must be a positive int, got {threads!r}")
-        if tridiagonal_axis not in ("auto", None) and not (
-            isinstance(tridiagonal_axis, numbers.Integral)
-            and not isinstance(tridiagonal_axis, bool)
-            and 0 <= tridiagonal_axis < self.grid.ndim
-            and self.grid.bc[tridiagonal_axis][0] != "periodic"
-        ):
-            raise ValueError(
-                f"tridiagonal_axis must be 'auto', None or a non-periodic axis in "
-                f"[0, {self.grid.ndim}), got {tridiagonal_axis!r}"
-            )
+        _check_tridiagonal_axis(tridiagonal_axis, self.grid)
         self.comm = MPI.COMM_WORLD if comm is None else comm
         if tridiagonal_axis == "auto":
             tridiagonal_axis = pick_tridiagonal_axis(self.grid, self.shift, self.comm.Get_size())

@@ -356,15 +356,7 @@ class PoissonSolver:
         amg_info = {}
         gmg_options = {"shift": self.shift, "coeff": self._coeff, "cycle": cycle}
         if self.method in ("fft", "eig"):
-            if tridiagonal_axis not in ("auto", None) and not (
-                isinstance(tridiagonal_axis, numbers.Integral)
-                and 0 <= tridiagonal_axis < self.grid.ndim
-                and self.grid.bc[tridiagonal_axis][0] != "periodic"
-            ):
-                raise ValueError(
-                    f"tridiagonal_axis must be 'auto', None or a non-periodic axis in "
-                    f"[0, {self.grid.ndim}), got {tridiagonal_axis!r}"
-                )
+            _check_tridiagonal_axis(tridiagonal_axis, self.grid)
             self._impl = SpectralSolver(
                 self.grid,
                 self.shift,
@@ -1001,6 +993,20 @@ def _enforce_compatibility(rhs, project: bool) -> None:
     else:
         scale = max(abs(float(rhs.max())), abs(float(rhs.min())))
     _check_zero_mean(mean, scale, rhs.size, rhs.real.dtype)
+
+
+def _check_tridiagonal_axis(value, grid) -> None:
+    """``"auto"``, None or a non-periodic axis (an int, not a bool) of ``grid``."""
+    if value not in ("auto", None) and not (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and 0 <= value < grid.ndim
+        and grid.bc[value][0] != "periodic"
+    ):
+        raise ValueError(
+            f"tridiagonal_axis must be 'auto', None or a non-periodic axis in "
+            f"[0, {grid.ndim}), got {value!r}"
+        )
 
 
 def _check_zero_mean(mean, scale, size: int, dtype, where: str = "") -> None:

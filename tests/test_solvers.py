@@ -336,6 +336,7 @@ def test_direct_refuses_huge_problem_before_allocating():
         (lambda g: kl.solve_poisson(np.zeros((4, 5)), g, method="cg", shift=-1.0),
          ValueError, "shift"),
         (lambda g: kl.PoissonSolver(g, tridiagonal_axis=1), ValueError, "tridiagonal_axis"),
+        (lambda g: kl.PoissonSolver(g, tridiagonal_axis=False), ValueError, "tridiagonal_axis"),
         (lambda g: kl.PoissonSolver(g, method="cg", maxiter=0), ValueError, "maxiter"),
         (lambda g: kl.PoissonSolver(g, on_nonconvergence="ignore"), ValueError,
          "on_nonconvergence"),
