@@ -39,7 +39,8 @@ import time
 
 import numpy as np
 from multigrid_problems import PROBLEMS, TOL, coefficient, fastest, pyamg_solve, report
-from peak_memory import PeakMemory
+
+from kronlap._memory import PeakMemory
 
 SOLVERS = {
     "gmg": "kronlap gmg (defaults, matrix-free)",

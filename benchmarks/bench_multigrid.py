@@ -33,7 +33,8 @@ import time
 
 import numpy as np
 from multigrid_problems import PROBLEMS, TOL, coefficient, fastest, pyamg_solve, report
-from peak_memory import PeakMemory
+
+from kronlap._memory import PeakMemory
 
 # name -> (label, PoissonSolver keyword arguments) for the kronlap runs.
 KRONLAP = {

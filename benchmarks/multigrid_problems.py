@@ -6,7 +6,8 @@ import sys
 import time
 
 import numpy as np
-from peak_memory import PeakMemory
+
+from kronlap._memory import PeakMemory
 
 TOL = 1e-8
 

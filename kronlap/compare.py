@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ._memory import PeakMemory
 from .boundary import fold_boundary
 from .grid import Grid
 from .operators import _check_grid, laplacian
@@ -233,25 +234,6 @@ def _run_peer(method, grid, shift, coeff_values, f, boundary, tol, repeat):
     return u, setup, statistics.median(times), iterations[0]
 
 
-def _current_rss():
-    try:
-        with open("/proc/self/status") as status:
-            fields = dict(line.split(":", 1) for line in status if ":" in line)
-        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
-    except (OSError, KeyError, ValueError):
-        return None
-
-
-def _reset_peak_rss() -> bool:
-    """Reset the kernel's peak-RSS counter of this process (Linux >= 4.0)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def _measure(method, grid, shift, coeff_values, f, boundary, tol, repeat):
     """Run one method; return a partial record (timings, iterations, u, memory).
 
@@ -267,22 +249,11 @@ def _measure(method, grid, shift, coeff_values, f, boundary, tol, repeat):
         runner(method, small, shift, small_coeff, small_f, small_boundary, tol, 1)
     except Exception:  # the measured run reports what goes wrong
         pass
-    rss = _current_rss() if _reset_peak_rss() else None
-    if rss is None:
-        import tracemalloc
-
-        tracemalloc.start()
-    u, setup, solve, iterations = runner(method, grid, shift, coeff_values, f, boundary,
-                                         tol, repeat)
-    if rss is None:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    else:
-        # Growth of the peak over the starting size; memory freed meanwhile
-        # can leave the reset peak below it, which is no growth.
-        peak = max(_current_rss()[1] - rss[0], 0)
+    with PeakMemory() as memory:
+        u, setup, solve, iterations = runner(method, grid, shift, coeff_values, f, boundary,
+                                             tol, repeat)
     return {"u": u, "setup_s": setup, "solve_s": solve, "iterations": iterations,
-            "peak_mb": peak / 2**20}
+            "peak_mb": memory.peak / 2**20}
 
 
 def _child(conn, args):
