@@ -533,10 +533,8 @@ class PoissonSolver:
         if isinstance(self._impl, SpectralSolver):
             u, iterations, residual = self._impl.solve(rhs, overwrite=owned), None, None
         elif isinstance(self._impl, _GeometricSolver):
-            b = np.negative(rhs.reshape(-1), dtype=np.promote_types(rhs.dtype, np.float64))
-            x, iterations, residual = _solve_parts(self._impl, b)
-            dtype = np.result_type(rhs.dtype, x.dtype) if np.iscomplexobj(x) else rhs.dtype
-            u = x.reshape(self.grid.shape).astype(dtype, copy=False)
+            x, iterations, residual = _solve_parts(self._impl, _negated(rhs))
+            u = _on_grid(x, self.grid.shape, rhs.dtype)
         else:
             x, iterations, residual = _solve_parts(self._impl, self._system.restrict(rhs, values))
             u = self._system.expand(x, values, rhs.dtype)
@@ -691,9 +689,9 @@ class _System:
 
     def restrict(self, rhs, values):
         """``-f`` at the unknowns, minus the couplings to the fixed values: a new flat array."""
-        flat = rhs.reshape(-1)
         if self.inside is None:
-            return np.negative(flat, dtype=np.promote_types(flat.dtype, np.float64))
+            return _negated(rhs)
+        flat = rhs.reshape(-1)
         b = np.negative(
             flat[self.inside], dtype=np.result_type(flat.dtype, values.dtype, np.float64)
         )
@@ -705,13 +703,28 @@ class _System:
 
     def expand(self, x, values, dtype):
         """Grid array with ``x`` at the unknowns and ``values`` elsewhere."""
-        dtype = np.result_type(dtype, x.dtype) if np.iscomplexobj(x) else dtype
         if self.inside is None:
-            return x.reshape(self.shape).astype(dtype, copy=False)
-        u = np.empty(self.shape, dtype=dtype)
+            return _on_grid(x, self.shape, dtype)
+        u = np.empty(self.shape, dtype=_solution_dtype(dtype, x))
         u[...] = values
         u.reshape(-1)[self.inside] = x
         return u
+
+
+def _negated(rhs):
+    """``-f`` as a new flat array, at least double precision: every grid point an unknown."""
+    flat = rhs.reshape(-1)
+    return np.negative(flat, dtype=np.promote_types(flat.dtype, np.float64))
+
+
+def _solution_dtype(dtype, x):
+    """The solution's dtype: ``dtype`` (the right-hand side's), widened by a complex ``x``."""
+    return np.result_type(dtype, x.dtype) if np.iscomplexobj(x) else dtype
+
+
+def _on_grid(x, shape, dtype):
+    """The flat solution of every grid point as a grid array (no copy where types agree)."""
+    return x.reshape(shape).astype(_solution_dtype(dtype, x), copy=False)
 
 
 def _solve_parts(impl, b):
