@@ -366,6 +366,7 @@ class PoissonSolver:
                 fft_backend=_resolve_fft_backend(fft_backend),
                 xp=xp,
             )
+            self._impl.prepare()
         elif self.method == "gmg":
             _check_gmg_memory(self.grid, self._coeff is not None)
             self._impl = _GeometricSolver(

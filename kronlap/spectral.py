@@ -487,8 +487,7 @@ class SpectralSolver:
             (k for k, t in enumerate(self.axes) if t is not None),
             key=lambda k: 0 if self.axes[k].kind != "fft" else 1 if k == self.real_fft_axis else 2,
         )
-        self._denominators = {}
-        self._operator(real=True, dtype=np.float64)  # the common case, set up now
+        self._denominators = {}  # per layout and dtype, made on first use (or prepare)
 
     def _pick_tridiagonal_axis(self):
         """The non-periodic axis whose transform pair costs most over a sweep, if any.
@@ -567,6 +566,15 @@ class SpectralSolver:
         coeffs = self.forward(x, overwrite=True)
         coeffs *= function(self.eigenvalue_sum(real)).astype(coeffs.real.dtype, copy=False)
         return self.inverse(coeffs, real).astype(x.dtype, copy=False)
+
+    def prepare(self) -> None:
+        """Set up the solve of the common case, real double-precision data, now.
+
+        A solver that will solve (not only propagate, as the heat and image
+        functions do) pays its setup here, and a singular ``shift`` is
+        refused here, at construction, instead of at the first solve.
+        """
+        self._operator(real=True, dtype=np.float64)
 
     def _operator(self, real: bool, dtype):
         """Inverse eigenvalues, or the factored tridiagonal sweeps, per layout."""
