@@ -11,11 +11,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._validation import check_real
 from .boundary import _check_boundary, fold_boundary
 from .distributed_transform import DistributedTransform, pick_tridiagonal_axis, require_mpi
 from .grid import Grid
 from .operators import _check_grid
-from .solvers import _check_shift, _check_tridiagonal_axis, _check_zero_mean
+from .solvers import _check_tridiagonal_axis, _check_zero_mean
 from .spectral import _ThomasSweep
 
 __all__ = ["PoissonSolver", "solve_poisson", "METHODS"]
@@ -142,7 +143,7 @@ class PoissonSolver:
     ):
         MPI, _ = require_mpi()
         self.grid = _check_grid(grid)
-        self.shift = _check_shift(shift)
+        self.shift = check_real(shift, "shift")
         if method not in METHODS:
             raise ValueError(
                 f"method must be one of {METHODS} (the distributed solver runs the spectral "
@@ -150,7 +151,7 @@ class PoissonSolver:
             )
         if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1:
             raise ValueError(f"threads must be a positive int, got {threads!r}")
-        _check_tridiagonal_axis(tridiagonal_axis, self.grid)
+        _check_tridiagonal_axis(tridiagonal_axis, self.grid, self.shift)
         self.comm = MPI.COMM_WORLD if comm is None else comm
         if tridiagonal_axis == "auto":
             tridiagonal_axis = pick_tridiagonal_axis(self.grid, self.shift, self.comm.Get_size())

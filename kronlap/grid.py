@@ -163,6 +163,14 @@ class Grid:
             _spacing(n, length, pair)
             for n, length, pair in zip(self.shape, self.lengths, self.bc)
         )
+        finfo = np.finfo(float)
+        for axis, h in enumerate(self.h):
+            # Every operator scales by 1/h**2: both it and h**2 must be normal numbers.
+            if not finfo.tiny <= h * h <= finfo.max / 4:
+                raise ValueError(
+                    f"lengths[{axis}]={self.lengths[axis]!r} gives the spacing h={h:.3g}, "
+                    f"whose square is outside float64's range; rescale the problem"
+                )
 
     @property
     def ndim(self) -> int:

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._memory import check_memory
+from ._validation import check_count, check_real, check_tolerance, check_workers
 from .backend import (
     array_module,
     check_backend,
@@ -32,7 +33,7 @@ from .multigrid import (
     _restart_on_true_residual,
 )
 from .operators import _check_grid, laplacian
-from .spectral import SpectralSolver
+from .spectral import SpectralSolver, check_regular_shift
 
 __all__ = [
     "PoissonSolver",
@@ -278,13 +279,13 @@ class PoissonSolver:
         backend: str | None = None,
     ):
         self.grid = _check_grid(grid)
-        self.shift = _check_shift(shift)
+        self.shift = check_real(shift, "shift")
         start = time.perf_counter()
         self._coeff = None if coeff is None else coefficient_array(self.grid, coeff)
         self._mask = _check_mask(mask, self.grid)
         if mask_values is not None and self._mask is None:
             raise ValueError("mask_values needs a mask (mask=None was given)")
-        self._mask_values = _check_mask_values(mask_values, self.grid)
+        self._mask_values = _check_mask_values(mask_values, self.grid, self._mask)
         given = [name for name, value in (("coeff", coeff), ("mask", mask)) if value is not None]
         self.method = _check_method(
             method, self.grid, given, gmg_ok=accel != "fgmres" and self.shift >= 0
@@ -300,10 +301,9 @@ class PoissonSolver:
                 "method='cg' on the GPU takes preconditioner='jacobi' or None and no mask; "
                 "use backend='numpy' for the others"
             )
-        self.tol = _check_positive(tol, "tol")
-        if maxiter is not None:
-            if not isinstance(maxiter, numbers.Integral) or maxiter < 1:
-                raise ValueError(f"maxiter must be a positive int or None, got {maxiter!r}")
+        self.tol = check_tolerance(tol)
+        maxiter = check_count(maxiter, "maxiter", allow_none=True)
+        workers = check_workers(workers)
         if on_nonconvergence not in ("raise", "warn"):
             raise ValueError(
                 f"on_nonconvergence must be 'raise' or 'warn', got {on_nonconvergence!r}"
@@ -355,8 +355,12 @@ class PoissonSolver:
         self._system = None
         amg_info = {}
         gmg_options = {"shift": self.shift, "coeff": self._coeff, "cycle": cycle}
+        if self.shift < 0 and self._coeff is None and self._mask is None:
+            # The same refusal from every method that takes an indefinite
+            # shift: the eigenvalues of the full-grid Laplacian are known.
+            check_regular_shift(self.grid, self.shift)
         if self.method in ("fft", "eig"):
-            _check_tridiagonal_axis(tridiagonal_axis, self.grid)
+            _check_tridiagonal_axis(tridiagonal_axis, self.grid, self.shift)
             self._impl = SpectralSolver(
                 self.grid,
                 self.shift,
@@ -515,12 +519,13 @@ class PoissonSolver:
         if mask_values is not None:
             if self._mask is None:
                 raise ValueError("mask_values needs a mask (the solver has mask=None)")
-            values = _check_mask_values(mask_values, self.grid)
+            values = _check_mask_values(mask_values, self.grid, self._mask)
         else:
             values = self._mask_values
         # Copy only when the right-hand side must change (boundary data, a
         # projection) and the caller's array is not ours to change.
-        owned = overwrite_f and rhs is f
+        # A read-only array (np.broadcast_to, a memory map) is not workspace.
+        owned = overwrite_f and rhs is f and getattr(rhs.flags, "writeable", True)
         if boundary is not None or (self.singular and project):
             if not owned:
                 rhs, owned = rhs.copy(), True
@@ -531,16 +536,26 @@ class PoissonSolver:
         if self.singular:
             _enforce_compatibility(rhs, project)
         start = time.perf_counter()
-        if isinstance(self._impl, SpectralSolver):
-            u, iterations, residual = self._impl.solve(rhs, overwrite=owned), None, None
-        elif isinstance(self._impl, _GeometricSolver):
-            x, iterations, residual = _solve_parts(self._impl, _negated(rhs))
-            u = _on_grid(x, self.grid.shape, rhs.dtype)
-        else:
-            x, iterations, residual = _solve_parts(self._impl, self._system.restrict(rhs, values))
-            u = self._system.expand(x, values, rhs.dtype)
+        # An overflow shows in the result, which is checked below: one clear error
+        # instead of numpy's warnings from deep inside a transform.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if isinstance(self._impl, SpectralSolver):
+                u, iterations, residual = self._impl.solve(rhs, overwrite=owned), None, None
+            elif isinstance(self._impl, _GeometricSolver):
+                x, iterations, residual = _solve_parts(self._impl, _negated(rhs))
+                u = _on_grid(x, self.grid.shape, rhs.dtype)
+            else:
+                b = self._system.restrict(rhs, values)
+                x, iterations, residual = _solve_parts(self._impl, b)
+                u = self._system.expand(x, values, rhs.dtype)
         if self.singular and not isinstance(self._impl, SpectralSolver):
             u -= u.mean()  # the spectral path returns zero mean by construction
+        if _has_nonfinite(u):
+            raise ValueError(
+                f"the solution overflowed to inf or NaN in {u.dtype} (max |f| = "
+                f"{float(abs(rhs).max()):.3g}); scale f and the boundary data down and the "
+                f"answer up by the same factor"
+            )
         self.info.update(
             solve_time=time.perf_counter() - start, iterations=iterations, residual=residual
         )
@@ -798,13 +813,7 @@ class _CGSolver:
             # symmetric ordering without pivoting keeps it nearly symmetric
             # (|u^T M v - v^T M u| / u^T M u ~ 5e-4): 5 to 8 iterations to
             # 1e-10 from 64^2 to 256^2.
-            ilu = spla.spilu(
-                matrix.tocsc(),
-                permc_spec="MMD_AT_PLUS_A",
-                diag_pivot_thresh=0.0,
-                options={"SymmetricMode": True},
-            )
-            M = spla.LinearOperator(matrix.shape, matvec=ilu.solve, dtype=matrix.dtype)
+            M = _incomplete_lu(matrix, singular)
         elif preconditioner in ("amg", "gmg"):
             M = hierarchy.aspreconditioner()
         else:
@@ -827,6 +836,33 @@ class _CGSolver:
             return x, count[0]
 
         return _restart_on_true_residual(run, self.matrix, b, self.tol, self.maxiter)
+
+
+def _incomplete_lu(matrix, singular):
+    """An incomplete LU of ``matrix`` as a LinearOperator, nearly symmetric for CG.
+
+    A singular (semidefinite) matrix has no LU: as in the direct solver,
+    the first unknown is grounded (its row and column dropped) and the
+    preconditioner returns 0 there. Positive definite on the zero-mean
+    vectors, where the caller's projection keeps CG.
+    """
+    start = 1 if singular else 0
+    ilu = spla.spilu(
+        matrix.tocsc()[start:, start:],
+        permc_spec="MMD_AT_PLUS_A",
+        diag_pivot_thresh=0.0,
+        options={"SymmetricMode": True},
+    )
+    if not singular:
+        return spla.LinearOperator(matrix.shape, matvec=ilu.solve, dtype=matrix.dtype)
+
+    def matvec(x):
+        x = np.ravel(x)
+        out = np.zeros_like(x)
+        out[1:] = ilu.solve(x[1:])
+        return out
+
+    return spla.LinearOperator(matrix.shape, matvec=matvec, dtype=matrix.dtype)
 
 
 class _GeometricSolver:
@@ -895,20 +931,6 @@ def _resolve_fft_backend(fft_backend):
     return fft_backend
 
 
-def _check_shift(shift) -> float:
-    if not isinstance(shift, numbers.Real) or isinstance(shift, bool):
-        raise TypeError(f"shift must be a real number, got {shift!r}")
-    if not np.isfinite(shift):
-        raise ValueError(f"shift must be finite, got {shift!r}")
-    return float(shift)
-
-
-def _check_positive(value, name) -> float:
-    if not isinstance(value, numbers.Real) or not value > 0 or not np.isfinite(value):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
 def _check_method(method, grid, given=(), gmg_ok=True) -> str:
     """Resolve ``"auto"``; refuse the spectral methods for ``coeff``/``mask`` (``given``).
 
@@ -952,8 +974,12 @@ def _check_mask(mask, grid: Grid):
     return np.array(arr, dtype=bool, order="C")
 
 
-def _check_mask_values(values, grid: Grid) -> np.ndarray:
-    """Validate ``mask_values``: a finite scalar or array of ``grid.shape``."""
+def _check_mask_values(values, grid: Grid, mask=None) -> np.ndarray:
+    """Validate ``mask_values``: a finite scalar or array of ``grid.shape``.
+
+    Entries inside ``mask`` are ignored, as documented: they may be anything
+    (NaN included) and are zeroed in the returned copy.
+    """
     if values is None:
         return np.zeros(())
     arr = np.asarray(values)
@@ -964,10 +990,13 @@ def _check_mask_values(values, grid: Grid) -> np.ndarray:
             f"mask_values must be a scalar or an array of grid.shape={grid.shape}, got shape "
             f"{arr.shape}"
         )
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("mask_values contains NaN or inf")
     dtype = np.complex128 if np.iscomplexobj(arr) else np.float64
-    return np.array(arr, dtype=dtype)
+    values = np.array(arr, dtype=dtype)
+    if values.ndim and mask is not None:
+        values[mask] = 0
+    if not np.all(np.isfinite(values)):
+        raise ValueError("mask_values contains NaN or inf outside the mask")
+    return values
 
 
 def _check_rhs(f, grid: Grid) -> np.ndarray:
@@ -984,13 +1013,33 @@ def _check_rhs(f, grid: Grid) -> np.ndarray:
         dtype = np.complex128
     else:
         dtype = np.float64
-    # A sum is NaN or inf if any entry is (one pass, no temporary); only then
-    # look closer, since a finite sum can also overflow.
-    if not xp.isfinite(arr.sum()) and not xp.all(xp.isfinite(arr)):
+    if _has_nonfinite(arr):
         raise ValueError("f contains NaN or inf")
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    if not xp.isfinite(total):
+        # Finite entries whose sum overflows: every transform and norm of the
+        # solve would overflow too and return NaN.
+        raise ValueError(
+            f"f is too large to solve in {np.dtype(dtype).name}: "
+            f"its entries are finite (max |f| = {float(abs(arr).max()):.3g}) but their sum "
+            f"overflows; scale f down and the answer up by the same factor"
+        )
     if dtype != arr.dtype or not arr.flags.c_contiguous:
         return xp.array(arr, dtype=dtype, order="C")
     return arr
+
+
+def _has_nonfinite(arr) -> bool:
+    """Whether ``arr`` (numpy or cupy) has a NaN or inf entry.
+
+    A sum is NaN or inf if any entry is (one pass, no temporary); only then
+    look closer, since a sum of finite entries can also overflow.
+    """
+    xp = get_array_module(arr)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    return not bool(xp.isfinite(total)) and not bool(xp.all(xp.isfinite(arr)))
 
 
 def _enforce_compatibility(rhs, project: bool) -> None:
@@ -1009,8 +1058,12 @@ def _enforce_compatibility(rhs, project: bool) -> None:
     _check_zero_mean(mean, scale, rhs.size, rhs.real.dtype)
 
 
-def _check_tridiagonal_axis(value, grid) -> None:
-    """``"auto"``, None or a non-periodic axis (an int, not a bool) of ``grid``."""
+def _check_tridiagonal_axis(value, grid, shift: float = 0.0) -> None:
+    """``"auto"``, None or a non-periodic axis (an int, not a bool) of ``grid``.
+
+    An axis is refused for a negative ``shift``: the sweep eliminates
+    without pivoting, which is stable only for the definite operator.
+    """
     if value not in ("auto", None) and not (
         isinstance(value, numbers.Integral)
         and not isinstance(value, bool)
@@ -1020,6 +1073,12 @@ def _check_tridiagonal_axis(value, grid) -> None:
         raise ValueError(
             f"tridiagonal_axis must be 'auto', None or a non-periodic axis in "
             f"[0, {grid.ndim}), got {value!r}"
+        )
+    if value not in ("auto", None) and shift < 0:
+        raise ValueError(
+            f"tridiagonal_axis={value!r} needs shift >= 0: the tridiagonal sweep does not "
+            f"pivot, which is stable only for a definite operator, and shift={shift} makes it "
+            f"indefinite; pass tridiagonal_axis='auto' or None to transform every axis"
         )
 
 

@@ -123,6 +123,48 @@ def eigenvalues(grid: Grid) -> np.ndarray:
     return total
 
 
+# A shift is (numerically) an eigenvalue when it lies within this many
+# rounding units of the spectrum's scale from one: the eigenvalues themselves
+# are only known to a few units, so no solve can be trusted there.
+_SINGULAR_ULPS = 1024
+
+
+def check_regular_shift(grid: Grid, shift: float) -> None:
+    """Refuse a ``shift`` that is, to rounding, an eigenvalue of ``laplacian(grid)``.
+
+    ``(Delta_h - shift) u = f`` is then singular (or so ill-conditioned that
+    its answer is rounding noise): raise ``ValueError``, whatever method
+    would solve it. The nearest eigenvalue is found from the 1D eigenvalues
+    (sums over all axes but the last, then a binary search along the last),
+    without forming the ``grid.size`` spectrum.
+
+    Examples
+    --------
+    >>> g = Grid((16, 12))
+    >>> lam = float(np.sort(eigenvalues(g).ravel())[96])
+    >>> check_regular_shift(g, lam)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: shift=... is an eigenvalue of the Laplacian to rounding ...
+    >>> check_regular_shift(g, lam + 1.0)
+    """
+    per_axis = [axis_eigenvalues(n, h, pair) for n, h, pair in zip(grid.shape, grid.h, grid.bc)]
+    partial = np.zeros(1)
+    for lam in per_axis[:-1]:
+        partial = np.add.outer(partial, lam).ravel()
+    last = np.sort(per_axis[-1])
+    target = shift - partial
+    right = np.clip(np.searchsorted(last, target), 0, last.size - 1)
+    left = np.clip(right - 1, 0, last.size - 1)
+    gap = float(np.minimum(abs(last[right] - target), abs(last[left] - target)).min())
+    scale = float(sum(abs(lam).max() for lam in per_axis)) + abs(shift)
+    if gap <= _SINGULAR_ULPS * np.finfo(float).eps * scale:
+        raise ValueError(
+            f"shift={shift!r} is an eigenvalue of the Laplacian to rounding (nearest at "
+            f"distance {gap:.3g}, spectrum scale {scale:.3g}): (Delta_h - shift) is singular"
+        )
+
+
 class AxisTransform:
     """Diagonalizer of one axis' second difference, ``A = V diag(lam) V^-1``.
 
@@ -582,14 +624,18 @@ class SpectralSolver:
         if key not in self._denominators:
             total = self._eigenvalue_sum(real, np) - self.shift
             if self.tridiagonal_axis is None:
+                if self.shift < 0:
+                    check_regular_shift(self.grid, self.shift)
                 with np.errstate(divide="ignore", over="ignore"):
                     inverse = 1.0 / np.broadcast_to(total, total.shape)
                 if self.singular:
                     inverse.flat[0] = 0.0
                 elif not np.all(np.isfinite(inverse)):
+                    # a positive shift below the smallest normal number, on a grid whose
+                    # Laplacian has the eigenvalue 0
                     raise ValueError(
-                        f"shift={self.shift} is (numerically) an eigenvalue of the "
-                        f"Laplacian: the system is singular"
+                        f"shift={self.shift!r} is an eigenvalue of the Laplacian to rounding: "
+                        f"(Delta_h - shift) is singular"
                     )
                 self._denominators[key] = self.xp.asarray(inverse.astype(dtype))
             else:

@@ -1,0 +1,121 @@
+"""Shared argument checks: a wrong type is a ``TypeError``, a bad value a ``ValueError``.
+
+Every message names the argument and says what was expected. The public
+functions of kronlap call these at their boundary; internal code trusts
+its inputs.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_real(value, name: str) -> float:
+    """A finite real number (not a bool): ``float(value)``.
+
+    Examples
+    --------
+    >>> check_real(2, "shift")
+    2.0
+    >>> check_real("a", "shift")
+    Traceback (most recent call last):
+    ...
+    TypeError: shift must be a real number, got 'a'
+    """
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return float(value)
+
+
+def check_positive(value, name: str) -> float:
+    """A positive finite real number (not a bool).
+
+    Examples
+    --------
+    >>> check_positive(0.5, "dt")
+    0.5
+    >>> check_positive(0, "dt")
+    Traceback (most recent call last):
+    ...
+    ValueError: dt must be a positive finite number, got 0
+    """
+    number = check_real(value, name)
+    if not number > 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return number
+
+
+def check_tolerance(value, name: str = "tol") -> float:
+    """A relative tolerance: a real number in the open interval (0, 1).
+
+    Examples
+    --------
+    >>> check_tolerance(1e-8)
+    1e-08
+    >>> check_tolerance(1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: tol must be a relative tolerance in (0, 1), got 1.5
+    """
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number in (0, 1), got {value!r}")
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must be a relative tolerance in (0, 1), got {value!r}")
+    return float(value)
+
+
+def check_count(value, name: str, *, allow_none: bool = False, minimum: int = 1):
+    """An int (not a bool) of at least ``minimum``, or None where allowed.
+
+    Examples
+    --------
+    >>> check_count(3, "maxiter")
+    3
+    >>> check_count(True, "maxiter")
+    Traceback (most recent call last):
+    ...
+    TypeError: maxiter must be an int, got True
+    """
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        what = "an int or None" if allow_none else "an int"
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_choice(value, name: str, choices) -> object:
+    """One of ``choices`` (compared with ``==``; unhashable values are refused too).
+
+    Examples
+    --------
+    >>> check_choice("warn", "on_nonconvergence", ("raise", "warn"))
+    'warn'
+    """
+    if not any(value is choice or (type(value) is type(choice) and value == choice)
+               for choice in choices):
+        raise ValueError(f"{name} must be one of {tuple(choices)!r}, got {value!r}")
+    return value
+
+
+def check_workers(value):
+    """``workers`` for ``scipy.fft``: None or a non-zero int (negative counts from the CPUs).
+
+    Examples
+    --------
+    >>> check_workers(None), check_workers(-1)
+    (None, -1)
+    """
+    if value is None:
+        return None
+    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"workers must be an int or None, got {value!r}")
+    if value == 0:
+        raise ValueError("workers must be a non-zero int (negative counts back from the CPUs)")
+    return int(value)
