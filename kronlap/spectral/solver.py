@@ -1,0 +1,222 @@
+"""The spectral solver: transform along every axis, divide by the eigenvalues, transform back."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import scipy.fft
+
+from ..grid import Grid
+from .axis import AxisTransform
+from .eigen import check_regular_shift, eigenvalue_sum
+from .sweep import TridiagonalSweep, sweep_axis
+
+__all__ = ["SpectralSolver"]
+
+
+class SpectralSolver:
+    """Solve ``(Delta_h - shift) u = f`` by fast diagonalization.
+
+    Transform along every axis with its :class:`AxisTransform`, divide by
+    the summed eigenvalues minus ``shift``, transform back. Optionally one
+    non-periodic axis is not transformed: the problem then splits into
+    independent tridiagonal systems along it, one per mode of the other
+    axes (Hockney's method, as in FISHPACK), solved by a batched Thomas
+    sweep that is factored once here.
+
+    Parameters
+    ----------
+    grid : Grid
+    shift : float
+    dense : bool
+        Use dense 1D eigenvectors on every axis (``method="eig"``).
+    tridiagonal_axis : int, "auto" or None
+        Axis handled by tridiagonal solves; ``"auto"`` picks the mixed-side
+        axis or the one whose transform is most expensive, and ``None``
+        transforms every axis.
+    workers : int or None
+        Threads for ``scipy.fft``.
+    fft_backend : object or None
+        A ``scipy.fft`` backend (e.g. ``pyfftw.interfaces.scipy_fft``) that
+        the transforms run under, through ``scipy.fft.set_backend``;
+        ``None`` uses scipy's own. numpy only.
+    xp : module or None
+        Array module of the data: ``numpy`` (default) or ``cupy``. The
+        setup (eigenvalues, dense eigenbases, inverse eigenvalues) is
+        computed on the host and moved to ``xp`` once; every solve then
+        stays on ``xp``. On the GPU the tridiagonal sweep, a Python loop of
+        small steps, is not used: ``"auto"`` transforms every axis.
+
+    Notes
+    -----
+    The singular case (every axis periodic or Neumann-Neumann and
+    ``shift == 0``) has one zero eigenvalue, the constant mode; its
+    coefficient is set to zero, which returns the zero-mean solution.
+    """
+
+    def __init__(
+        self,
+        grid: Grid,
+        shift: float = 0.0,
+        *,
+        dense: bool = False,
+        tridiagonal_axis="auto",
+        workers=None,
+        fft_backend=None,
+        xp=None,
+    ):
+        self.grid, self.shift, self.workers = grid, float(shift), workers
+        self.fft_backend = fft_backend
+        self.xp = np if xp is None else xp
+        self.singular = grid.is_singular and self.shift == 0.0
+        on_host = self.xp is np
+        if not on_host and fft_backend is not None:
+            raise ValueError("fft_backend is a scipy.fft (CPU) option; leave it None on the GPU")
+        if tridiagonal_axis == "auto":
+            on_sweep = not dense and on_host
+            tridiagonal_axis = self._pick_tridiagonal_axis() if on_sweep else None
+        elif tridiagonal_axis is not None and not on_host:
+            raise ValueError(
+                "tridiagonal_axis (Hockney's tridiagonal sweep) runs on the CPU only; "
+                "pass tridiagonal_axis='auto' or None on the GPU"
+            )
+        self.tridiagonal_axis = tridiagonal_axis
+        self.axes = [
+            None if axis == tridiagonal_axis else AxisTransform(n, h, pair, dense=dense, xp=xp)
+            for axis, (n, h, pair) in enumerate(zip(grid.shape, grid.h, grid.bc))
+        ]
+        # The periodic axis transformed last with rfft (real data only): the
+        # fastest-varying one, as scipy.fft.rfftn does.
+        fft_axes = [k for k, t in enumerate(self.axes) if t is not None and t.kind == "fft"]
+        self.real_fft_axis = fft_axes[-1] if fft_axes else None
+        # Real-to-real transforms first, then rfft, then complex FFTs: the
+        # data stay real, and half as large, for as long as possible.
+        self._order = sorted(
+            (k for k, t in enumerate(self.axes) if t is not None),
+            key=lambda k: 0 if self.axes[k].kind != "fft" else 1 if k == self.real_fft_axis else 2,
+        )
+        self._denominators = {}  # per layout and dtype, made on first use (or prepare)
+
+    def _pick_tridiagonal_axis(self):
+        """The non-periodic axis whose transform pair costs most over a sweep, if any.
+
+        A rough cost model, calibrated on a 2-core x86 machine (see
+        ``_FFT_NS_PER_COST`` and friends): the transform pair of an axis
+        against the batched Thomas sweep along it, whose Python-level loop
+        over the axis costs a few microseconds per step and so only pays off
+        on large grids or expensive transforms (dense eigenvectors, DST-I
+        lengths with large prime factors such as 2 (256 + 1) = 2 * 257).
+        """
+        return sweep_axis(self.grid, self.shift, self.grid.size)
+
+    def eigenvalue_sum(self, real: bool):
+        """Summed 1D eigenvalues, broadcastable against :meth:`forward`'s output.
+
+        Axes left to tridiagonal sweeps contribute nothing (size-1 entry).
+        ``real`` selects the layout of real input (``rfft`` on one axis).
+        An array of the solver's module ``xp`` (float64), summed there from
+        the 1D eigenvalues: only those cross to the device.
+        """
+        return self._eigenvalue_sum(real, self.xp)
+
+    def _eigenvalue_sum(self, real: bool, xp):
+        per_axis = [
+            None if t is None else t.lam_real if real and axis == self.real_fft_axis else t.lam
+            for axis, t in enumerate(self.axes)
+        ]
+        return eigenvalue_sum(per_axis, xp)
+
+    def forward(self, x, overwrite: bool = False):
+        """Coefficients of ``x`` in the eigenbasis; ``x`` is kept unless ``overwrite``."""
+        real = not self.xp.iscomplexobj(x)
+        if not self._order and not overwrite:
+            return x.copy()
+        with self._backend():
+            for axis in self._order:
+                t = self.axes[axis]
+                if real and axis == self.real_fft_axis:
+                    x = t.forward_real(x, axis, self.workers)
+                else:
+                    x = t.forward(x, axis, self.workers, overwrite=overwrite)
+                overwrite = True  # later transforms work on our own intermediate
+        return x
+
+    def _backend(self):
+        if self.fft_backend is None:
+            return contextlib.nullcontext()
+        return scipy.fft.set_backend(self.fft_backend)
+
+    def inverse(self, coeffs, real: bool):
+        """Grid values from eigenbasis coefficients; real output if ``real``."""
+        with self._backend():
+            for axis in reversed(self._order):
+                t = self.axes[axis]
+                if real and axis == self.real_fft_axis:
+                    coeffs = t.inverse_real(coeffs, axis, self.workers)
+                else:
+                    coeffs = t.inverse(coeffs, axis, self.workers)
+        return coeffs.real if real and self.xp.iscomplexobj(coeffs) else coeffs
+
+    def apply_function(self, x, function):
+        """``phi(Delta_h) x`` for an elementwise ``function`` of the eigenvalues.
+
+        Needs every axis transformed (``tridiagonal_axis=None``). The shift
+        is not included: ``function`` sees the eigenvalues of ``Delta_h``.
+        ``x`` may be overwritten.
+        """
+        if self.tridiagonal_axis is not None:
+            raise ValueError("apply_function needs tridiagonal_axis=None")
+        real = not self.xp.iscomplexobj(x)
+        coeffs = self.forward(x, overwrite=True)
+        coeffs *= function(self.eigenvalue_sum(real)).astype(coeffs.real.dtype, copy=False)
+        return self.inverse(coeffs, real).astype(x.dtype, copy=False)
+
+    def prepare(self) -> None:
+        """Set up the solve of the common case, real double-precision data, now.
+
+        A solver that will solve (not only propagate, as the heat and image
+        functions do) pays its setup here, and a singular ``shift`` is
+        refused here, at construction, instead of at the first solve.
+        """
+        self._operator(real=True, dtype=np.float64)
+
+    def _operator(self, real: bool, dtype):
+        """Inverse eigenvalues, or the factored tridiagonal sweeps, per layout."""
+        key = (real, np.dtype(dtype).char)
+        if key not in self._denominators:
+            total = self._eigenvalue_sum(real, np) - self.shift
+            if self.tridiagonal_axis is None:
+                if self.shift < 0:
+                    check_regular_shift(self.grid, self.shift)
+                with np.errstate(divide="ignore", over="ignore"):
+                    inverse = 1.0 / np.broadcast_to(total, total.shape)
+                if self.singular:
+                    inverse.flat[0] = 0.0
+                elif not np.all(np.isfinite(inverse)):
+                    # a positive shift below the smallest normal number, on a grid whose
+                    # Laplacian has the eigenvalue 0
+                    raise ValueError(
+                        f"shift={self.shift!r} is an eigenvalue of the Laplacian to rounding: "
+                        f"(Delta_h - shift) is singular"
+                    )
+                self._denominators[key] = self.xp.asarray(inverse.astype(dtype))
+            else:
+                self._denominators[key] = TridiagonalSweep(
+                    self.grid, self.tridiagonal_axis, total, dtype, self.singular
+                )
+        return self._denominators[key]
+
+    def solve(self, rhs, overwrite: bool = False):
+        """Return ``u`` with ``(Delta_h - shift) u = rhs``; zero mean if singular.
+
+        ``rhs`` is used as workspace only if ``overwrite``.
+        """
+        real = not self.xp.iscomplexobj(rhs)
+        coeffs = self.forward(rhs, overwrite)
+        op = self._operator(real, coeffs.real.dtype)
+        if isinstance(op, TridiagonalSweep):
+            coeffs = op.solve(coeffs)
+        else:
+            coeffs *= op
+        return self.inverse(coeffs, real).astype(rhs.dtype, copy=False)
