@@ -119,3 +119,20 @@ def check_workers(value):
     if value == 0:
         raise ValueError("workers must be a non-zero int (negative counts back from the CPUs)")
     return int(value)
+
+
+def check_grid(grid):
+    """A :class:`kronlap.Grid`, else ``TypeError``.
+
+    Examples
+    --------
+    >>> check_grid("not a grid")
+    Traceback (most recent call last):
+    ...
+    TypeError: grid must be a kronlap.Grid, got str
+    """
+    from .grid import Grid
+
+    if not isinstance(grid, Grid):
+        raise TypeError(f"grid must be a kronlap.Grid, got {type(grid).__name__}")
+    return grid

@@ -17,7 +17,7 @@ from .distributed_transform import DistributedTransform, pick_tridiagonal_axis, 
 from .grid import Grid
 from .operators import _check_grid
 from .solvers import _check_tridiagonal_axis, _check_zero_mean
-from .spectral import _ThomasSweep
+from .spectral import TridiagonalSweep
 
 __all__ = ["PoissonSolver", "solve_poisson", "METHODS"]
 
@@ -195,7 +195,7 @@ class PoissonSolver:
             # constant mode of the other axes is singular, on the rank that
             # holds it.
             singular = self.singular and transform.owns_constant_mode
-            return _ThomasSweep(self.grid, self.tridiagonal_axis, total, np.float64, singular)
+            return TridiagonalSweep(self.grid, self.tridiagonal_axis, total, np.float64, singular)
         with np.errstate(divide="ignore", over="ignore"):
             inverse = transform.scale / total
         if self.singular and transform.owns_constant_mode:
@@ -352,7 +352,7 @@ class PoissonSolver:
 
     def _solve_real(self, rhs) -> np.ndarray:
         coefficients = self._transform.forward(rhs)
-        if isinstance(self._inverse, _ThomasSweep):
+        if isinstance(self._inverse, TridiagonalSweep):
             self._inverse.solve(coefficients)
             coefficients *= self._transform.scale
         else:

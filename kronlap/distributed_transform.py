@@ -24,11 +24,7 @@ import numpy as np
 
 from ._memory import check_memory
 from .grid import Grid
-from .spectral import (
-    AxisTransform,
-    _sweep_axis,
-    axis_eigenvalues,
-)
+from .spectral import AxisTransform, axis_eigenvalues, eigenvalue_sum, sweep_axis
 
 __all__ = ["DistributedTransform", "DECOMPOSITIONS", "require_mpi", "pick_tridiagonal_axis"]
 
@@ -126,7 +122,7 @@ def pick_tridiagonal_axis(grid: Grid, shift: float, ranks: int):
     >>> pick_tridiagonal_axis(kl.Grid((64, 64), bc="periodic"), 0.0, ranks=4) is None
     True
     """
-    return _sweep_axis(grid, shift, grid.size / ranks)
+    return sweep_axis(grid, shift, grid.size / ranks)
 
 
 class _IdentityPlan:
@@ -552,21 +548,19 @@ class DistributedTransform:
         True
         >>> t.close()
         """
-        ndim = self.grid.ndim
-        total = np.zeros((1,) * ndim)
+        per_axis = []
         for axis, (n, h, pair) in enumerate(zip(self.grid.shape, self.grid.h, self.grid.bc)):
             if axis == self.tridiagonal_axis:
-                continue  # not transformed: left to the tridiagonal sweeps
+                per_axis.append(None)  # not transformed: left to the tridiagonal sweeps
+                continue
             if axis in self._dense:
                 lam = self._dense[axis].lam
             else:
                 lam = axis_eigenvalues(n, h, pair)
                 if axis == self.real_fft_axis:
                     lam = lam[: n // 2 + 1]
-            shape = [1] * ndim
-            shape[axis] = -1
-            total = total + lam[self.spectral_slice[axis]].reshape(shape)
-        return total
+            per_axis.append(lam[self.spectral_slice[axis]])
+        return eigenvalue_sum(per_axis)
 
     @property
     def owns_constant_mode(self) -> bool:
