@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 from .compare import (
     KRONLAP_METHODS,
     PEER_METHODS,
+    check_comparison_memory,
     compare,
     format_table,
     manufactured_problem,
@@ -33,10 +36,53 @@ def _bc_spec(text: str):
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _grid_size(text: str) -> int:
+    """Unknowns per axis of a scaling run: the comparison needs at least 2."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a relative residual target in (0, 1), such as 1e-10, got {text!r}"
+        )
+    return value
+
+
+class _UsageError(Exception):
+    """A bad argument found after parsing: ``argument OPTION: what was expected``."""
+
+    def __init__(self, option: str, message: str):
+        super().__init__(f"argument {option}: {message}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="output directory (default: kronlap-demo)")
     demo.add_argument("--size", type=_positive_int, default=256,
                       help="unknowns per axis of the compared problem (default 256)")
-    demo.add_argument("--scaling-sizes", type=_positive_int, nargs="+",
+    demo.add_argument("--scaling-sizes", type=_grid_size, nargs="+",
                       default=[63, 127, 255, 511, 1023],
                       help="sizes for the scaling plot (2**k - 1: fast DST-I)")
 
@@ -64,17 +110,21 @@ def _parser() -> argparse.ArgumentParser:
                       "KIND in dirichlet, neumann, periodic")
     cmp_.add_argument("--methods", nargs="+", choices=ALL_METHODS, default=list(ALL_METHODS),
                       metavar="METHOD", help=f"among {', '.join(ALL_METHODS)} (default all)")
-    cmp_.add_argument("--shift", type=float, default=0.0, help="solve (Delta_h - S) u = f")
+    cmp_.add_argument("--shift", type=_finite_float, default=0.0,
+                      help="solve (Delta_h - S) u = f")
     cmp_.add_argument("--coeff", choices=["none", "smooth"], default="none",
                       help="variable coefficient div(a grad u) with a smooth a")
     cmp_.add_argument("--repeat", type=_positive_int, default=3,
                       help="solves per method; the median is reported")
-    cmp_.add_argument("--tol", type=float, default=1e-10, help="relative residual target")
-    cmp_.add_argument("--json", type=Path, help="write the records to this JSON file")
-    cmp_.add_argument("--plot", type=Path, help="write a bar chart of the times here")
+    cmp_.add_argument("--tol", type=_tolerance, default=1e-10,
+                      help="relative residual target, in (0, 1) (default 1e-10)")
+    cmp_.add_argument("--json", type=Path, help="write the records to this JSON file "
+                      "(its directory must exist)")
+    cmp_.add_argument("--plot", type=Path, help="write a bar chart of the times here "
+                      "(format from the extension; none: .png)")
 
     scale = sub.add_parser("scaling", help="time against unknowns, with fitted slopes")
-    scale.add_argument("--sizes", type=_positive_int, nargs="+",
+    scale.add_argument("--sizes", type=_grid_size, nargs="+",
                        default=[63, 127, 255, 511, 1023],
                        help="unknowns per axis (default 2**k - 1: h = 2**-k on Dirichlet "
                        "axes, where the DST-I has its fast length 2**(k+1))")
@@ -84,8 +134,12 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--methods", nargs="+", choices=ALL_METHODS,
                        default=["fft", "multigrid", "gmg", "cg", "direct", "pyamg"],
                        metavar="METHOD")
-    scale.add_argument("--json", type=Path, help="write the records to this JSON file")
-    scale.add_argument("--plot", type=Path, help="write the log-log plot here")
+    scale.add_argument("--json", type=Path, help="write the records to this JSON file "
+                       "(its directory must exist)")
+    scale.add_argument("--plot", type=Path, help="write the log-log plot here "
+                       "(format from the extension; none: .png)")
+    for sub_parser in (demo, cmp_, scale):
+        sub_parser.set_defaults(command_parser=sub_parser)
     return parser
 
 
@@ -93,14 +147,91 @@ def _grid_bc(bcs, ndim):
     if len(bcs) == 1:
         return bcs[0] if isinstance(bcs[0], str) else [bcs[0]] * ndim
     if len(bcs) != ndim:
-        raise ValueError(f"--bc needs 1 or {ndim} specs, got {len(bcs)}")
+        raise _UsageError("--bc", f"expected 1 or {ndim} specs (one per axis), got {len(bcs)}")
     return list(bcs)
 
 
+def _make_grid(shape, bc, option="--bc") -> Grid:
+    try:
+        return Grid(tuple(shape), bc=bc)
+    except (ValueError, TypeError) as exc:
+        raise _UsageError(option, str(exc)) from None
+
+
+def _directory_problem(path: Path) -> str | None:
+    """Why files cannot be made in the directory ``path``, or None."""
+    if not path.exists():
+        return f"directory {path} does not exist"
+    if not path.is_dir():
+        return f"{path} is not a directory"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"directory {path} is not writable"
+    return None
+
+
+def _check_output_file(path: Path, option: str) -> Path:
+    """Refuse, before any work, a file that cannot be written: a directory, no parent."""
+    if path.is_dir():
+        raise _UsageError(option, f"{path} is a directory; expected a file name")
+    problem = _directory_problem(path.parent)
+    if problem:
+        raise _UsageError(option, f"cannot write {path}: {problem}")
+    return path
+
+
+def _check_plot(path: Path | None, option: str = "--plot") -> Path | None:
+    """The file a plot will be written to (``.png`` added to a bare name), checked."""
+    if path is None:
+        return None
+    from .plotting import output_path
+
+    try:
+        real = output_path(path)
+    except ValueError as exc:
+        raise _UsageError(option, str(exc)) from None
+    return _check_output_file(real, option)
+
+
+def _check_output_dir(path: Path, option: str, names=()) -> None:
+    """A directory that exists or can be made, with no directory where a file goes."""
+    if path.exists() and not path.is_dir():
+        raise _UsageError(option, f"{path} exists and is not a directory; expected an "
+                          "output directory")
+    if path.is_dir():
+        problem = _directory_problem(path)
+        if problem:
+            raise _UsageError(option, problem)
+        for name in names:
+            if (path / name).is_dir():
+                raise _UsageError(option, f"{path / name} is a directory, where the demo "
+                                  "writes a file")
+        return
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    problem = _directory_problem(ancestor)
+    if problem:
+        raise _UsageError(option, f"cannot create {path}: {problem}")
+
+
+def _check_memory(grid: Grid, option: str, coeff=None) -> None:
+    try:
+        check_comparison_memory(grid, coeff)
+    except MemoryError as exc:
+        raise _UsageError(option, str(exc)) from None
+
+
 def _write_json(records, path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(records, indent=2))
     print(f"wrote {path}")
+
+
+def _all_failed(records, args, what="every method failed") -> int:
+    if any(r["status"] == "ok" for r in records):
+        return 0
+    print(f"{args.command_parser.prog}: error: {what}; the reasons are listed above, "
+          "nothing was written", file=sys.stderr)
+    return 1
 
 
 def _print_slopes(slopes):
@@ -110,23 +241,43 @@ def _print_slopes(slopes):
         print(f"  {method:<10} {slope:5.2f}")
 
 
-def _run_compare(args):
+def _prepare_compare(args):
+    """Every check of ``compare`` that can be made before the work."""
+    args.grid = _make_grid(args.shape, _grid_bc(args.bc, len(args.shape)))
+    args.coeff = None if args.coeff == "none" else args.coeff
+    if args.json is not None:
+        _check_output_file(args.json, "--json")
+    args.plot = _check_plot(args.plot)
+    _check_memory(args.grid, "--shape", args.coeff)
+
+
+def _run_compare(args) -> int:
     from . import plotting
 
-    grid = Grid(tuple(args.shape), bc=_grid_bc(args.bc, len(args.shape)))
-    coeff = None if args.coeff == "none" else args.coeff
-    print(f"{grid}, shift={args.shift}, coeff={coeff}, median of {args.repeat} solve(s)")
-    records = compare(grid, args.methods, shift=args.shift, coeff=coeff,
+    grid = args.grid
+    print(f"{grid}, shift={args.shift}, coeff={args.coeff}, median of {args.repeat} solve(s)")
+    records = compare(grid, args.methods, shift=args.shift, coeff=args.coeff,
                       repeat=args.repeat, tol=args.tol, progress=sys.stderr.isatty())
     print(format_table(records))
+    if _all_failed(records, args):
+        return 1
     if args.json:
         _write_json(records, args.json)
     if args.plot:
-        plotting.plot_comparison(records, args.plot, title=f"grid {grid.shape}")
-        print(f"wrote {args.plot}")
+        written = plotting.plot_comparison(records, args.plot, title=f"grid {grid.shape}")
+        print(f"wrote {written}")
+    return 0
 
 
-def _run_scaling(args):
+def _prepare_scaling(args):
+    largest = _make_grid((max(args.sizes),) * args.dim, args.bc)
+    if args.json is not None:
+        _check_output_file(args.json, "--json")
+    args.plot = _check_plot(args.plot)
+    _check_memory(largest, "--sizes")
+
+
+def _run_scaling(args) -> int:
     from . import plotting
 
     records, slopes = scaling(args.sizes, args.dim, args.methods, bc=args.bc,
@@ -134,17 +285,28 @@ def _run_scaling(args):
     for record in records:
         if record["status"] != "ok":
             print(f"{record['method']} on {record['shape']}: not run: {record['reason']}")
+    if _all_failed(records, args, "every method failed at every size"):
+        return 1
     _print_slopes(slopes)
     if args.json:
         _write_json(records, args.json)
     if args.plot:
-        args.plot.parent.mkdir(parents=True, exist_ok=True)
-        plotting.plot_scaling(records, slopes, args.plot,
-                              title=f"{args.dim}D {args.bc}: setup + solve time")
-        print(f"wrote {args.plot}")
+        written = plotting.plot_scaling(records, slopes, args.plot,
+                                        title=f"{args.dim}D {args.bc}: setup + solve time")
+        print(f"wrote {written}")
+    return 0
 
 
-def _run_demo(args):
+DEMO_FILES = ("compare.json", "compare.png", "solution.png", "scaling.png")
+
+
+def _prepare_demo(args):
+    _check_output_dir(args.out, "--out", DEMO_FILES)
+    _check_memory(Grid((args.size, args.size), bc=DEMO_BC), "--size")
+    _check_memory(Grid((max(args.scaling_sizes),) * 2), "--scaling-sizes")
+
+
+def _run_demo(args) -> int:
     from . import plotting
     from .solvers import solve_poisson
 
@@ -156,38 +318,55 @@ def _run_demo(args):
           f"Dirichlet on x = 0, 1 and y = 0, Neumann on y = 1, exact solution known")
     records = compare(grid, list(ALL_METHODS), repeat=3, progress=sys.stderr.isatty())
     print(format_table(records))
+    if _all_failed(records, args):
+        return 1
     print("(* fastest; residual = ||b - A u|| / ||b||; max error against the exact "
           "solution is the second-order discretization error, the same for every "
           "method that solved the system)")
     _write_json(records, out / "compare.json")
-    plotting.plot_comparison(records, out / "compare.png", title=f"grid {grid.shape}")
-    print(f"wrote {out / 'compare.png'}")
+    written = plotting.plot_comparison(records, out / "compare.png", title=f"grid {grid.shape}")
+    print(f"wrote {written}")
 
     f, boundary, exact, _ = manufactured_problem(grid)
     u = solve_poisson(f, grid, boundary=boundary)
-    plotting.plot_solution(grid, u, exact, out / "solution.png",
-                           title="kronlap.solve_poisson")
-    print(f"wrote {out / 'solution.png'}")
+    written = plotting.plot_solution(grid, u, exact, out / "solution.png",
+                                     title="kronlap.solve_poisson")
+    print(f"wrote {written}")
 
     records, slopes = scaling(args.scaling_sizes, 2, ["fft", "gmg", "multigrid", "direct"],
                               bc="dirichlet", progress=sys.stderr.isatty())
     _print_slopes(slopes)
-    plotting.plot_scaling(records, slopes, out / "scaling.png",
-                          title="2D Dirichlet Poisson: setup + solve time")
-    print(f"wrote {out / 'scaling.png'}")
+    written = plotting.plot_scaling(records, slopes, out / "scaling.png",
+                                    title="2D Dirichlet Poisson: setup + solve time")
+    print(f"wrote {written}")
     print(f"demo finished in {time.perf_counter() - start:.1f} s")
+    return 0
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``kronlap`` command; returns the exit status."""
+    """Entry point of the ``kronlap`` command; returns the exit status.
+
+    Bad arguments (values, output paths, a grid too large for the memory
+    available) are refused before any work: one ``error:`` line and exit
+    status 2, as argparse does. A run in which every method failed ends
+    with exit status 1.
+    """
     parser = _parser()
     args = parser.parse_args(argv)
-    runners = {"demo": _run_demo, "compare": _run_compare, "scaling": _run_scaling}
+    commands = {
+        "demo": (_prepare_demo, _run_demo),
+        "compare": (_prepare_compare, _run_compare),
+        "scaling": (_prepare_scaling, _run_scaling),
+    }
+    prepare, run = commands[args.command]
     try:
-        runners[args.command](args)
+        prepare(args)
+    except _UsageError as exc:
+        args.command_parser.error(str(exc))
+    try:
+        return run(args)
     except (ValueError, TypeError) as exc:
-        parser.error(str(exc))
-    return 0
+        args.command_parser.error(str(exc))
 
 
 if __name__ == "__main__":  # pragma: no cover

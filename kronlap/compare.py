@@ -22,7 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._memory import PeakMemory
+from ._memory import PeakMemory, check_memory
+from ._validation import check_real, check_tolerance
 from .boundary import fold_boundary
 from .grid import Grid
 from .operators import _check_grid, laplacian
@@ -31,6 +32,7 @@ __all__ = [
     "KRONLAP_METHODS",
     "PEER_METHODS",
     "compare",
+    "check_comparison_memory",
     "manufactured_problem",
     "format_table",
     "fit_slope",
@@ -142,6 +144,46 @@ def manufactured_problem(grid: Grid, shift: float = 0.0, coeff: str | None = Non
         f = f - folded.mean()
         u = u - u.mean()
     return f, boundary, u, a
+
+
+def check_comparison_memory(grid: Grid, coeff: str | None = None) -> float:
+    """Refuse, before anything is allocated, a comparison whose own arrays exceed free memory.
+
+    :func:`compare` builds the manufactured problem from coordinate arrays,
+    keeps its right-hand side, exact solution, folded right-hand side and
+    assembled sparse matrix, and receives each method's solution and forms
+    its residual: about ``8 * (ndim + 10)`` bytes per grid point, ``8 *
+    (ndim + 26)`` with ``coeff="smooth"`` (a lower bound: 120 to 320 bytes
+    per point were measured). The methods' own working memory comes on top;
+    the solvers check that themselves.
+
+    Parameters
+    ----------
+    grid : Grid
+    coeff : {None, "smooth"}, optional
+        As for :func:`compare`.
+
+    Returns
+    -------
+    float
+        The estimate in bytes.
+
+    Raises
+    ------
+    MemoryError
+        The estimate exceeds the memory available now; the message gives
+        both.
+
+    Examples
+    --------
+    >>> check_comparison_memory(Grid((512, 512))) / 2**20  # MiB: 12 arrays of 512^2
+    24.0
+    """
+    grid = _check_grid(grid)
+    arrays = grid.ndim + (26 if coeff is not None else 10)
+    nbytes = 8.0 * arrays * grid.size
+    check_memory(nbytes, f"comparing solvers on a {grid.shape} grid")
+    return nbytes
 
 
 def _system(grid, shift, coeff_values, f, boundary):
@@ -336,6 +378,17 @@ def compare(
         ``peak_mb`` the growth of the peak resident memory during the
         method (Linux; elsewhere the peak of Python-visible allocations).
 
+    Raises
+    ------
+    ValueError
+        Unknown methods, ``repeat`` not a positive int, ``shift`` not finite,
+        ``tol`` not in (0, 1), an unknown ``coeff``; all before any work.
+    TypeError
+        ``shift`` or ``tol`` not a real number.
+    MemoryError
+        The comparison's own arrays would not fit in the memory available
+        (:func:`check_comparison_memory`), before they are allocated.
+
     Examples
     --------
     >>> records = compare(Grid((32, 32)), ["fft", "spsolve"], repeat=1, isolate=False)
@@ -353,6 +406,11 @@ def compare(
         )
     if not isinstance(repeat, int) or repeat < 1:
         raise ValueError(f"repeat must be a positive int, got {repeat!r}")
+    shift = check_real(shift, "shift")
+    tol = check_tolerance(tol)
+    if coeff not in (None, "smooth"):
+        raise ValueError(f"coeff must be None or 'smooth', got {coeff!r}")
+    check_comparison_memory(grid, coeff)
     if isolate is None:
         isolate = "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"
     f, boundary, exact, coeff_values = manufactured_problem(grid, shift, coeff)
@@ -456,6 +514,15 @@ def scaling(sizes, dim: int = 2, methods=None, *, bc="dirichlet", repeat: int = 
         as a slope a little above 1, a sparse direct solve on a 2D grid as
         about 1.5).
 
+    Raises
+    ------
+    ValueError
+        ``dim`` not 1, 2 or 3, a size below 2, or what :func:`compare`
+        refuses.
+    MemoryError
+        The comparison on the largest grid would not fit in the memory
+        available; raised before the first size runs.
+
     Examples
     --------
     >>> records, slopes = scaling([16, 32], methods=["fft"], isolate=False)
@@ -468,6 +535,7 @@ def scaling(sizes, dim: int = 2, methods=None, *, bc="dirichlet", repeat: int = 
     if not sizes or min(sizes) < 2:
         raise ValueError(f"sizes must be integers >= 2, got {sizes}")
     methods = ["fft", "multigrid", "cg", "direct", "pyamg"] if methods is None else methods
+    check_comparison_memory(Grid((max(sizes),) * dim, bc=bc), options.get("coeff"))
     records = []
     iterator = sizes
     if progress:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,61 @@ def _pyplot():
     return plt
 
 
+def output_path(path) -> Path:
+    """The file a figure saved to ``path`` lands in, checked before any work.
+
+    As matplotlib's ``savefig`` does, the extension names the format and a
+    name without one gets ``rcParams["savefig.format"]`` (``.png``) added;
+    the plotting functions here save to exactly this path and return it.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    Path
+        ``path``, with the default extension added where it had none.
+
+    Raises
+    ------
+    ValueError
+        The extension is not a format matplotlib can write.
+
+    Examples
+    --------
+    >>> output_path("out/chart").as_posix()
+    'out/chart.png'
+    >>> output_path("chart.svg").as_posix()
+    'chart.svg'
+    """
+    import matplotlib
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    text = os.fspath(path)
+    extension = os.path.splitext(text)[1][1:]
+    if not extension:
+        return Path(f"{text}.{matplotlib.rcParams['savefig.format']}")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if extension.lower() not in formats:
+        raise ValueError(
+            f"cannot write a figure as {extension!r} ({text}): expected a name ending in "
+            f"one of {', '.join('.' + f for f in sorted(formats))}, or no extension (png)"
+        )
+    return Path(text)
+
+
+def _save(fig, path) -> Path:
+    path = output_path(path)
+    fig.savefig(path, dpi=110, format=path.suffix[1:].lower())
+    return path
+
+
 def plot_solution(grid, u, exact, path, title="kronlap"):
-    """Save ``u`` and ``u - exact`` side by side (2D grids) to ``path``."""
+    """Save ``u`` and ``u - exact`` side by side (2D grids); return the path written.
+
+    ``path`` as :func:`output_path` reads it (no extension: ``.png`` added).
+    """
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
     extent = (0, grid.lengths[0], 0, grid.lengths[1])
@@ -33,12 +87,14 @@ def plot_solution(grid, u, exact, path, title="kronlap"):
     for ax in axes:
         ax.set_xlabel("x (axis 0)")
         ax.set_ylabel("y (axis 1)")
-    fig.savefig(Path(path), dpi=110)
-    plt.close(fig)
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
 
 
 def plot_scaling(records, slopes, path, title="time against unknowns"):
-    """Log-log plot of setup + solve time against unknowns, one line per method."""
+    """Log-log plot of setup + solve time against unknowns; return the path written."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 5), constrained_layout=True)
     methods = list(dict.fromkeys(r["method"] for r in records))
@@ -63,14 +119,18 @@ def plot_scaling(records, slopes, path, title="time against unknowns"):
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.savefig(Path(path), dpi=110)
-    plt.close(fig)
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
 
 
 def plot_comparison(records, path, title="solvers"):
-    """Setup, solve and total time per method, side by side on a log axis."""
-    plt = _pyplot()
+    """Setup, solve and total time per method on a log axis; return the path written."""
     rows = [r for r in records if r["status"] == "ok"]
+    if not rows:
+        raise ValueError("no method ran (no record has status 'ok'): nothing to plot")
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5), constrained_layout=True)
     names = [("* " if r.get("fastest") else "") + r["method"] for r in rows]
     y = np.arange(len(rows))
@@ -94,5 +154,7 @@ def plot_comparison(records, path, title="solvers"):
     ax.invert_yaxis()
     ax.legend(fontsize=8)
     ax.grid(True, axis="x", which="both", alpha=0.3)
-    fig.savefig(Path(path), dpi=110)
-    plt.close(fig)
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)

@@ -180,3 +180,34 @@ def test_peer_system_matches_kronlap_operator():
     np.testing.assert_allclose(A.toarray(), ref.toarray())
     u = kl.solve_poisson(f, g, shift=1.5, boundary=boundary)
     np.testing.assert_allclose(A @ u.ravel(), b.ravel(), atol=1e-10)
+
+
+@pytest.mark.parametrize("options", [{"shift": float("nan")}, {"shift": float("inf")},
+                                     {"tol": 0.0}, {"tol": 1.0}, {"tol": float("nan")}])
+def test_compare_refuses_bad_shift_and_tol_before_any_work(options, monkeypatch):
+    """Not a table of "not run: ValueError" rows: the call itself is refused."""
+    import kronlap.compare as compare_module
+
+    def no_problem(*args, **kwargs):
+        raise AssertionError("the work started")
+
+    monkeypatch.setattr(compare_module, "manufactured_problem", no_problem)
+    name = next(iter(options))
+    with pytest.raises(ValueError, match=name):
+        compare(kl.Grid((8, 8)), ["fft"], repeat=1, isolate=False, **options)
+
+
+def test_compare_and_scaling_refuse_grids_larger_than_memory(monkeypatch):
+    """Estimated and refused before allocating; scaling before its first size runs."""
+    import kronlap._memory
+    import kronlap.compare as compare_module
+
+    monkeypatch.setattr(kronlap._memory, "available_memory", lambda: 100_000)
+    with pytest.raises(MemoryError, match=r"\(64, 64\) grid needs about"):
+        compare(kl.Grid((64, 64)), ["fft"], repeat=1, isolate=False)
+    assert compare_module.check_comparison_memory(kl.Grid((8, 8))) < 100_000
+    calls = []
+    monkeypatch.setattr(compare_module, "compare", lambda grid, *a, **k: calls.append(grid))
+    with pytest.raises(MemoryError, match=r"\(64, 64\) grid"):
+        scaling([8, 64], 2, ["fft"])
+    assert calls == []
