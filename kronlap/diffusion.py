@@ -257,7 +257,9 @@ def _embed_axis(D, before: int, after: int):
     return sp.csr_array((vals, (rows, cols)), shape=(before * m * after, before * n * after))
 
 
-def fold_diffusion_boundary(rhs: np.ndarray, grid: Grid, coeff, boundary) -> np.ndarray:
+def fold_diffusion_boundary(
+    rhs: np.ndarray, grid: Grid, coeff, boundary, *, promote: bool = False
+) -> np.ndarray:
     """Move boundary data to the right-hand side of ``div(a grad u) = f``, in place.
 
     Like :func:`kronlap.boundary.fold_boundary`, with each value scaled by
@@ -277,11 +279,14 @@ def fold_diffusion_boundary(rhs: np.ndarray, grid: Grid, coeff, boundary) -> np.
     boundary : dict or None
         ``{(axis, side): value}``, ``side`` 0 (low) or 1 (high), ``value`` a
         scalar or an array of the face's shape.
+    promote : bool, optional
+        Complex data with a real ``rhs``: return a new complex array (as
+        :func:`kronlap.boundary.fold_boundary`) instead of raising.
 
     Returns
     -------
     ndarray
-        ``rhs``.
+        ``rhs``, or its complex promotion.
 
     Notes
     -----
@@ -307,4 +312,4 @@ def fold_diffusion_boundary(rhs: np.ndarray, grid: Grid, coeff, boundary) -> np.
     for axis, side, _kind, value in items:
         face = np.take(a, 0 if side == 0 else -1, axis=axis)
         scaled[(axis, side)] = face * value
-    return fold_boundary(rhs, grid, scaled)
+    return fold_boundary(rhs, grid, scaled, promote=promote)

@@ -51,6 +51,8 @@ def solve_heat(
         Only the exact propagator is distributed.
     boundary : dict, optional
         Time-independent boundary data, see :meth:`PoissonSolver.solve`.
+        Complex data give a complex ``u`` (real and imaginary parts solved
+        as two real problems, as in :func:`kronlap.solve_heat`).
     comm : mpi4py.MPI.Comm, optional
         Default ``MPI.COMM_WORLD``.
     **options
@@ -60,7 +62,8 @@ def solve_heat(
     Returns
     -------
     ndarray
-        float64, this rank's block for a scalar ``t``; shape
+        float64 (complex128 for complex ``boundary`` data), this rank's
+        block for a scalar ``t``; shape
         ``(len(t), *local_shape)`` for an array ``t``.
 
     Raises
@@ -93,7 +96,13 @@ def solve_heat(
     solver = PoissonSolver(grid, comm=comm, tridiagonal_axis=None, **options)
     try:
         start = _collective(solver.comm, lambda: _check_initial(u0, solver.local_shape))
-        frames = _exact_heat(solver, start, times, kappa, boundary)
+        parts = _complex_parts(boundary)
+        if parts is None:
+            frames = _exact_heat(solver, start, times, kappa, boundary)
+        else:  # the operator is real: u0 with the real parts, zero with the imaginary
+            frames = _exact_heat(solver, start, times, kappa, parts[0]) + 1j * _exact_heat(
+                solver, np.zeros_like(start), times, kappa, parts[1]
+            )
     finally:
         solver.close()
     return frames[0] if scalar else frames
@@ -122,6 +131,22 @@ def _exact_heat(solver, u0, times, kappa, boundary):
         if drift:
             frames[k] += t * kappa * drift
     return frames
+
+
+def _complex_parts(boundary):
+    """``(real parts, imaginary parts)`` of complex boundary data, else None.
+
+    The values are checked later, per rank, against the grid and the block
+    (a value may be a whole face or this rank's part of it).
+    """
+    if not isinstance(boundary, dict) or not any(
+        np.iscomplexobj(np.asarray(value)) for value in boundary.values()
+    ):
+        return None
+    return (
+        {key: np.real(value) for key, value in boundary.items()},
+        {key: np.imag(value) for key, value in boundary.items()},
+    )
 
 
 def _check_initial(u0, shape) -> np.ndarray:

@@ -322,8 +322,11 @@ class PoissonSolver:
         """The boundary data that fall on this rank's block, as values on its faces."""
         if boundary is None:
             return {}
-        if not isinstance(boundary, dict):
-            _check_boundary(boundary, self.grid)  # raises the serial solver's TypeError
+        # The serial checks of the keys (a face named twice included) on every rank alike.
+        _check_boundary(
+            boundary if not isinstance(boundary, dict) else dict.fromkeys(boundary, 0.0),
+            self.grid,
+        )
         local = {}
         for key, value in boundary.items():
             # Keys are checked against the grid on every rank alike.

@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from .backend import array_module, check_backend, float_dtype, get_array_module, to_backend
-from .boundary import fold_boundary
+from .boundary import _split_complex, fold_boundary
 from .grid import Grid
 from .operators import _check_grid
 from .solvers import PoissonSolver
@@ -22,6 +22,9 @@ HEAT_METHODS = ("auto", "exact", "crank_nicolson", "backward_euler")
 # are taken as whole (round-off in t such as np.linspace(0, 1, 11)).
 _WHOLE_STEPS_RTOL = 1e-9
 
+# Default cap on the implicit steps of one call (each one a shifted solve).
+MAX_STEPS = 100_000
+
 
 def solve_heat(
     u0,
@@ -34,6 +37,8 @@ def solve_heat(
     coeff=None,
     progress: bool = False,
     backend: str | None = None,
+    *,
+    max_steps: int | None = MAX_STEPS,
 ) -> np.ndarray:
     """Solve ``u_t = kappa Delta_h u``, ``u(0) = u0``, and return ``u(t)``.
 
@@ -66,7 +71,9 @@ def solve_heat(
     boundary : dict, optional
         ``{(axis, side): value}``, constant in time: ``u`` on a Dirichlet
         side, the outward normal derivative on a Neumann side; homogeneous
-        by default. See :meth:`kronlap.PoissonSolver.solve`.
+        by default. See :meth:`kronlap.PoissonSolver.solve`. Complex data
+        give a complex ``u`` (the real and imaginary parts are solved as two
+        real problems, by linearity).
     coeff : array_like or callable, optional
         Variable conductivity ``a`` (positive, of ``grid.shape``): solve
         ``u_t = kappa div(a grad u)``. Stepping methods only; passed to
@@ -80,24 +87,32 @@ def solve_heat(
         GPU), ``"cupy"`` moves numpy input to the GPU, ``"numpy"`` moves
         cupy input to the host. The GPU runs ``method="exact"`` (and
         ``"auto"`` without ``coeff``) only.
+    max_steps : int or None, optional
+        Most time steps the stepping methods may take (all output times
+        together, default 100000); more is refused with a ``ValueError``
+        before any step is taken, since a ``dt`` far below ``t`` would run
+        for minutes or hours. ``None``: no limit. Not used by ``"exact"``.
 
     Returns
     -------
     ndarray
         Of the array library of ``backend``; float64 (on the GPU float32
-        ``u0`` stays float32); of shape ``grid.shape`` for a scalar ``t``,
-        of shape ``(len(t), *grid.shape)`` for an array ``t``.
+        ``u0`` stays float32), complex for complex ``boundary`` data; of
+        shape ``grid.shape`` for a scalar ``t``, of shape
+        ``(len(t), *grid.shape)`` for an array ``t``.
 
     Raises
     ------
     TypeError
         ``u0`` or ``grid`` of the wrong type, non-real ``t``, ``kappa`` or
-        ``dt``.
+        ``dt``, a ``max_steps`` that is not an int or None, non-numeric
+        ``boundary`` data.
     ValueError
         Wrong shape, NaN or inf, negative or decreasing ``t``, non-positive
         ``kappa`` or ``dt``, ``dt`` missing for a stepping method, an
         unknown ``method``, ``coeff`` with ``method="exact"``, or bad
-        ``boundary`` data, or a stepping method on the GPU.
+        ``boundary`` data, or a stepping method on the GPU; more steps of
+        ``dt`` than ``max_steps`` (or ``max_steps < 1``).
     ImportError
         ``progress=True`` without tqdm installed.
     RuntimeError
@@ -171,19 +186,77 @@ def solve_heat(
     kappa = _check_positive(kappa, "kappa")
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be a bool, got {progress!r}")
+    max_steps = _check_max_steps(max_steps)
+    # Validated here, for every method. Complex data make two real problems
+    # (the operator is real): u0 with the real parts, zero with the imaginary.
+    parts = _split_complex(boundary, grid)
+    if parts is None:
+        runs = [(u0, boundary)]
+    else:
+        runs = [(u0, parts[0]), (get_array_module(u0).zeros_like(u0), parts[1])]
     if method == "exact":
         if coeff is not None:
             raise ValueError(
                 "coeff needs a stepping method: method='crank_nicolson' or "
                 "'backward_euler' (the exact propagator is for constant coefficients)"
             )
-        frames = _exact(u0, grid, times, kappa, boundary)
+        results = [_exact(start, grid, times, kappa, data) for start, data in runs]
     else:
         if dt is None:
             raise ValueError(f"dt is required for method={method!r}")
         dt = _check_positive(dt, "dt")
-        frames = _stepping(u0, grid, times, kappa, dt, boundary, coeff, method, progress)
+        plans = _plan_steps(times, dt, max_steps, coeff)
+        total = sum(full + (remainder > 0) for full, remainder in plans)
+        solvers = {}  # one per step length, shared by the real and imaginary runs
+        with _progress_bar(progress, total * len(runs), f"heat ({method})") as bar:
+            results = [
+                _stepping(start, grid, plans, kappa, dt, data, coeff, method, solvers, bar)
+                for start, data in runs
+            ]
+    frames = results[0] if len(results) == 1 else results[0] + 1j * results[1]
     return frames[0] if scalar else frames
+
+
+def _check_max_steps(max_steps):
+    if max_steps is None:
+        return None
+    if not isinstance(max_steps, numbers.Integral) or isinstance(max_steps, (bool, np.bool_)):
+        raise TypeError(f"max_steps must be an int or None, got {max_steps!r}")
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1 (or None for no limit), got {max_steps}")
+    return int(max_steps)
+
+
+def _plan_steps(times, dt, max_steps, coeff):
+    """``(whole steps of dt, last shorter step)`` per output interval, at most ``max_steps``.
+
+    ``t / dt`` bounds the count from below before it is worked out, so that
+    an astronomically small ``dt`` is refused at once, before any solver is
+    set up.
+    """
+    limit = math.inf if max_steps is None else max_steps
+
+    def refuse(count: str):
+        advice = "a larger dt, " + ("method='exact', " if coeff is None else "")
+        raise ValueError(
+            f"dt={dt!r} needs {count} steps to reach t={float(times[-1])!r}, more than "
+            f"max_steps={max_steps}; use {advice}or raise max_steps"
+        )
+
+    plans, previous, total = [], 0.0, 0
+    for time in times:
+        ratio = float(time - previous) / dt  # Python floats: overflow gives inf, no warning
+        if not math.isfinite(ratio):
+            refuse("more than 1e308")
+        if total + ratio > limit + 1:  # at least floor(ratio) whole steps
+            refuse(f"about {total + ratio:.4g}")
+        full, remainder = _step_lengths(time - previous, dt)
+        total += full + (remainder > 0)
+        if total > limit:
+            refuse(f"{total}")
+        plans.append((full, remainder))
+        previous = time
+    return plans
 
 
 def _exact(u0, grid, times, kappa, boundary):
@@ -217,14 +290,13 @@ def _exact(u0, grid, times, kappa, boundary):
     return frames
 
 
-def _stepping(u0, grid, times, kappa, dt, boundary, coeff, method, progress):
-    """Implicit steps between output times, one shifted solver per step length."""
-    plans = []
-    previous = 0.0
-    for time in times:
-        plans.append(_step_lengths(time - previous, dt))
-        previous = time
-    solvers = {}
+def _stepping(u0, grid, plans, kappa, dt, boundary, coeff, method, solvers, bar):
+    """Implicit steps between output times, one shifted solver per step length.
+
+    ``plans`` holds ``(whole steps of dt, last shorter step)`` per output
+    time; ``solvers`` caches the solvers by step length; ``bar`` counts
+    the steps.
+    """
     # Backward Euler: v = u_{n+1}; Crank-Nicolson: v = the half-step value.
     shift_factor = 1.0 if method == "backward_euler" else 2.0
 
@@ -240,18 +312,16 @@ def _stepping(u0, grid, times, kappa, dt, boundary, coeff, method, progress):
         v -= u
         return v
 
-    frames = np.empty((len(times),) + grid.shape)
+    frames = np.empty((len(plans),) + grid.shape)
     u = u0
-    total = sum(full + (remainder > 0) for full, remainder in plans)
-    with _progress_bar(progress, total, f"heat ({method})") as bar:
-        for k, (full, remainder) in enumerate(plans):
-            for _ in range(full):
-                u = step(u, dt)
-                bar.update()
-            if remainder > 0:
-                u = step(u, remainder)
-                bar.update()
-            frames[k] = u
+    for k, (full, remainder) in enumerate(plans):
+        for _ in range(full):
+            u = step(u, dt)
+            bar.update()
+        if remainder > 0:
+            u = step(u, remainder)
+            bar.update()
+        frames[k] = u
     return frames
 
 

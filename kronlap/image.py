@@ -183,8 +183,11 @@ def denoise(image, weight: float, *, backend: str | None = None) -> np.ndarray:
     ``u`` minimizes ``||u - image||^2 + weight ||grad_h u||^2``, the
     quadratic (``H^1``) penalty of Tikhonov regularization; it is also one
     backward Euler step of the heat flow with ``dt = weight``. Solved
-    exactly by the DCT (:class:`~kronlap.PoissonSolver` with
-    ``shift = 1 / weight``).
+    exactly by the DCT: each DCT coefficient is divided by
+    ``1 - weight * lambda`` (``lambda <= 0`` the eigenvalues of
+    ``Delta_h``), which stays finite for every weight, however small or
+    large (the form ``(Delta_h - s) u = -s image`` with ``s = 1 / weight``
+    would overflow for a weight below ``1 / finfo(float64).max``).
 
     Parameters
     ----------
@@ -226,12 +229,17 @@ def denoise(image, weight: float, *, backend: str | None = None) -> np.ndarray:
     weight = _check_nonnegative(weight, "weight")
     if weight == 0:
         return data
-    shift = 1.0 / weight
-    # The DCT solver of PoissonSolver(method="fft"), without its per-call
-    # validation: the image is validated above.
-    solver = SpectralSolver(pixel_grid(data.shape), shift, workers=-1, xp=get_array_module(data))
+    xp = get_array_module(data)
+    propagator = SpectralSolver(pixel_grid(data.shape), tridiagonal_axis=None, workers=-1, xp=xp)
+
+    def inverse(lam):
+        # 1 / (1 - weight lam) in [0, 1]: weight * lam may overflow to -inf
+        # (a huge weight), which gives the limit 0; a tiny weight gives 1.
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 - weight * lam)
+
     for channel in _channels(data):
-        channel[...] = solver.solve(-shift * channel, overwrite=True)
+        channel[...] = propagator.apply_function(channel.copy(), inverse)
     return data
 
 
@@ -289,7 +297,8 @@ def edge_preserving(
         Non-numeric ``image`` or parameters.
     ValueError
         Bad ``image`` shape, NaN or inf, or a parameter out of range; a
-        cupy image or ``backend="cupy"``.
+        ``contrast`` so small against the image's gradients that ``g``
+        underflows; a cupy image or ``backend="cupy"``.
 
     Notes
     -----
@@ -297,6 +306,13 @@ def edge_preserving(
     (central differences, ``numpy.gradient``), summed over the channels of
     a color image; the operator ``div(g grad)`` takes face values of ``g``
     by the harmonic mean (see ``kronlap.diffusion``).
+
+    ``g`` must stay a positive normal float64: ``|grad u_sigma| / contrast``
+    may be at most ``1 / sqrt(tiny)`` (about ``6.7e153``, ``tiny`` the
+    smallest normal float64), else ``ValueError`` naming ``contrast``. A
+    ``t`` so small that ``8 t`` (a bound on ``t ||Delta_h||`` with
+    ``g <= 1``) is below ``eps`` changes no pixel beyond round-off: the
+    image is returned.
 
     Examples
     --------
@@ -331,16 +347,52 @@ def edge_preserving(
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     if t == 0:
         return data
+    if t * _NORM_BOUND < np.finfo(np.float64).eps:
+        # ||t div(g grad)|| <= 8 t: the flow moves no pixel beyond round-off,
+        # and 1 / dt might not even be finite.
+        return data
     grid = pixel_grid(data.shape)
     dt = t / steps
-    for _ in range(steps):
+    for step in range(steps):
         blurred = smooth(data, sigma**2 / 2.0)
-        gradient_sq = _gradient_squared(blurred)
-        diffusivity = 1.0 / (1.0 + gradient_sq / contrast**2)
+        diffusivity = _edge_stopping(_gradient_squared(blurred), contrast, step)
         solver = PoissonSolver(grid, 1.0 / dt, method="multigrid", coeff=diffusivity, tol=tol)
         for channel in _channels(data):
             channel[...] = solver.solve(-channel / dt)
     return data
+
+
+# ||Delta_h|| <= 4 / h**2 per axis: 8 on the 2D pixel grid (h = 1), and so
+# for div(g grad) with 0 < g <= 1.
+_NORM_BOUND = 8.0
+
+# g = 1 / (1 + r**2) is a positive normal float64 (>= tiny) iff
+# r**2 <= 1 / tiny - 1, i.e. r = |grad| / contrast <= 1 / sqrt(tiny).
+_MAX_GRADIENT_RATIO = 1.0 / np.sqrt(np.finfo(np.float64).tiny)
+
+
+def _edge_stopping(gradient_sq: np.ndarray, contrast: float, step: int) -> np.ndarray:
+    """The Perona-Malik diffusivity ``1 / (1 + |grad|^2 / contrast^2)``, never underflowing.
+
+    ``|grad| / contrast`` is formed before squaring, so ``contrast**2``
+    cannot underflow; a ratio beyond ``1 / sqrt(tiny)`` would make ``g``
+    subnormal or zero (no longer a diffusivity), and is refused.
+    """
+    gradient = np.sqrt(gradient_sq)
+    largest = float(gradient.max())
+    if largest / contrast > _MAX_GRADIENT_RATIO:
+        raise ValueError(
+            f"contrast={contrast!r} is too small for this image: at step {step + 1} the "
+            f"largest gradient |grad u_sigma| = {largest:.3g} is {largest / contrast:.3g} "
+            f"times contrast, and the edge-stopping weights 1 / (1 + (|grad| / contrast)**2) "
+            f"underflow float64 beyond {_MAX_GRADIENT_RATIO:.3g}; use contrast >= "
+            f"{largest / _MAX_GRADIENT_RATIO:.3g}"
+        )
+    ratio = gradient
+    ratio /= contrast
+    ratio *= ratio
+    ratio += 1.0
+    return np.reciprocal(ratio, out=ratio)
 
 
 def _gradient_squared(data: np.ndarray) -> np.ndarray:

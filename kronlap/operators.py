@@ -82,17 +82,27 @@ def second_difference(n: int, h: float = 1.0, bc="dirichlet", *, format="csr"):
     return sp.diags_array([off, main, off], offsets=[-1, 0, 1], format=format)
 
 
-def _as_square_sparse(mat, name: str):
-    if sp.issparse(mat):
-        out = sp.coo_array(mat)
-    else:
-        arr = np.asarray(mat)
-        if arr.ndim != 2:
-            raise ValueError(f"{name} must be a 2D matrix, got shape {arr.shape}")
-        out = sp.coo_array(arr)
-    if out.shape[0] != out.shape[1]:
-        raise ValueError(f"{name} must be square, got shape {out.shape}")
-    return out
+def _as_sparse_factor(mat, name: str, square: bool):
+    """Validate one factor of a Kronecker sum or product; return it as a COO array.
+
+    Refused: a dtype that is not a number (bool and object included: scipy
+    would AND the entries of a bool factor, or fail inside its sums), a
+    factor that is not 2D, an empty one, and (for a sum) a non-square one.
+    """
+    arr = mat if sp.issparse(mat) else np.asarray(mat)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        hint = "; convert it, e.g. with .astype(float)" if arr.dtype == bool else ""
+        raise TypeError(
+            f"{name} must be a numeric (integer, float or complex) matrix, got dtype "
+            f"{arr.dtype}{hint}"
+        )
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2D matrix, got shape {arr.shape}")
+    if 0 in arr.shape:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if square and arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"{name} must be square, got shape {arr.shape}")
+    return sp.coo_array(arr)
 
 
 def kron_product(*mats, format="csr"):
@@ -111,8 +121,10 @@ def kron_product(*mats, format="csr"):
 
     Raises
     ------
+    TypeError
+        A factor whose dtype is not numeric (bool included).
     ValueError
-        No factor, or a factor that is not 2D.
+        No factor, or a factor that is not 2D or is empty.
 
     Examples
     --------
@@ -123,12 +135,7 @@ def kron_product(*mats, format="csr"):
     """
     if not mats:
         raise ValueError("kron_product needs at least one matrix")
-    factors = []
-    for k, mat in enumerate(mats):
-        arr = mat if sp.issparse(mat) else np.asarray(mat)
-        if arr.ndim != 2:
-            raise ValueError(f"mats[{k}] must be a 2D matrix, got shape {arr.shape}")
-        factors.append(sp.coo_array(arr))
+    factors = [_as_sparse_factor(m, f"mats[{k}]", square=False) for k, m in enumerate(mats)]
     out = factors[0]
     for factor in factors[1:]:
         out = sp.kron(out, factor, format="coo")
@@ -158,8 +165,11 @@ def kron_sum(*mats, format="csr"):
 
     Raises
     ------
+    TypeError
+        A factor whose dtype is not numeric (bool included).
     ValueError
-        No factor, or a factor that is not a square 2D matrix.
+        No factor, or a factor that is not a square 2D matrix, or is empty
+        (``0 x 0``).
 
     Notes
     -----
@@ -181,7 +191,7 @@ def kron_sum(*mats, format="csr"):
     """
     if not mats:
         raise ValueError("kron_sum needs at least one matrix")
-    factors = [_as_square_sparse(m, f"mats[{k}]") for k, m in enumerate(mats)]
+    factors = [_as_sparse_factor(m, f"mats[{k}]", square=True) for k, m in enumerate(mats)]
     dtype = np.result_type(*(f.dtype for f in factors))
     total = int(np.prod([f.shape[0] for f in factors], dtype=np.int64))
     idx_dtype = np.int32 if total < 2**31 and _kron_sum_nnz(factors) < 2**31 else np.int64

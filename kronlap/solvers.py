@@ -530,9 +530,11 @@ class PoissonSolver:
             if not owned:
                 rhs, owned = rhs.copy(), True
             if self._coeff is None:
-                fold_boundary(rhs, self.grid, boundary)
+                rhs = fold_boundary(rhs, self.grid, boundary, promote=True)
             else:
-                fold_diffusion_boundary(rhs, self.grid, self._coeff, boundary)
+                rhs = fold_diffusion_boundary(
+                    rhs, self.grid, self._coeff, boundary, promote=True
+                )
         if self.singular:
             _enforce_compatibility(rhs, project)
         start = time.perf_counter()

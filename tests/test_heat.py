@@ -8,6 +8,8 @@ which the 5-point stencil differentiates exactly, for steady states.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -272,6 +274,54 @@ def test_progress_bar(capsys):
     assert "heat (backward_euler)" in err and "10/10" in err
     kl.solve_heat(np.ones(8), grid, 0.1, method="backward_euler", dt=0.01)
     assert capsys.readouterr().err == ""
+
+
+def test_too_many_steps_are_refused_before_stepping():
+    # 150000 steps of dt: the old code took them all, silently (~15 s here; the
+    # issue's dt=1e-9, t=1e-3 took 48 s); now refused before any solver is built.
+    grid = kl.Grid((12, 10))
+    u0 = np.random.default_rng(6).random(grid.shape)
+    match = r"dt=1e-08 needs about 1\.5e\+05 steps to reach t=0\.0015, more than max_steps=100000"
+    with pytest.raises(ValueError, match=match):
+        kl.solve_heat(u0, grid, 1.5e-3, method="backward_euler", dt=1e-8)
+    # A dt whose ratio to t overflows float64 is refused the same way, without a warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"dt=5e-324 needs more than 1e308 steps"):
+            kl.solve_heat(u0, grid, [0.0, 1e-3], method="crank_nicolson", dt=5e-324)
+
+
+@pytest.mark.parametrize("scheme", ["backward_euler", "crank_nicolson"])
+def test_max_steps_counts_every_step_of_every_output_time(scheme, capsys):
+    grid = kl.Grid((5, 4), bc=["dirichlet", "neumann"])
+    u0 = np.random.default_rng(7).standard_normal(grid.shape)
+    # 2 + 3 whole steps, or 4 whole and a shorter one: 5 steps, allowed.
+    for times, lengths in [([0.02, 0.05], [0.01] * 5), ([0.045], [0.01] * 4 + [0.005])]:
+        frames = kl.solve_heat(u0, grid, times, method=scheme, dt=0.01, max_steps=5, progress=True)
+        expected = _manual_steps(u0, grid, lengths, 1.0, {}, scheme)
+        np.testing.assert_allclose(frames[-1], expected, atol=1e-12)
+        assert "5/5" in capsys.readouterr().err  # the bar counts the steps
+    for times, count in [([0.02, 0.06], 6), ([0.051], 6)]:
+        with pytest.raises(ValueError, match=rf"needs {count} steps .* max_steps=5; use"):
+            kl.solve_heat(u0, grid, times, method=scheme, dt=0.01, max_steps=5)
+    unlimited = kl.solve_heat(u0, grid, 0.06, method=scheme, dt=0.01, max_steps=None)
+    expected = _manual_steps(u0, grid, [0.01] * 6, 1.0, {}, scheme)
+    np.testing.assert_allclose(unlimited, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "max_steps, error, match",
+    [
+        (0, ValueError, "max_steps must be >= 1"),
+        (-3, ValueError, "max_steps must be >= 1"),
+        (2.5, TypeError, "max_steps must be an int or None"),
+        ("10", TypeError, "max_steps must be an int or None"),
+        (True, TypeError, "max_steps must be an int or None"),
+    ],
+)
+def test_bad_max_steps(max_steps, error, match):
+    with pytest.raises(error, match=match):
+        kl.solve_heat(U0, GRID, 0.1, method="backward_euler", dt=0.01, max_steps=max_steps)
 
 
 def test_variable_conductivity_crank_nicolson():

@@ -113,6 +113,50 @@ def test_zero_time_returns_a_float_copy_and_input_is_kept(gray):
     np.testing.assert_array_equal(gray, saved)
 
 
+@pytest.mark.parametrize("weight", [5e-324, 1e-320, 1e-310, 1e-300, 1e-8])
+def test_denoise_tiny_weights_match_sparse_direct_solve(gray, weight):
+    # 1 / weight overflows below 1 / finfo.max (~5.6e-309): the old shifted
+    # form (Delta - 1/weight) u = -image / weight gave an all-NaN image.
+    A = sp.eye_array(gray.size, format="csc") - weight * _pixel_laplacian(gray.shape).tocsc()
+    expected = spla.spsolve(A, gray.ravel()).reshape(gray.shape)
+    out = image.denoise(gray, weight)
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("weight", [1e200, np.finfo(np.float64).max])
+def test_denoise_huge_weights_leave_the_mean(gray, weight):
+    # Every non-constant mode is divided by 1 - weight * lambda >= 1 + weight * 0.05.
+    out = image.denoise(gray, weight)
+    np.testing.assert_allclose(out, np.full(gray.shape, gray.mean()), rtol=0, atol=1e-14)
+
+
+def test_edge_preserving_contrast_too_small_is_refused_naming_contrast(gray):
+    with pytest.raises(ValueError, match=r"contrast=1e-200 is too small for this image"):
+        image.edge_preserving(gray, 1.0, contrast=1e-200)
+
+
+def test_edge_preserving_smallest_contrast_freezes_the_flow(gray):
+    # The threshold: g = 1 / (1 + (|grad| / contrast)**2) stays a normal float64
+    # while |grad| / contrast <= 1 / sqrt(tiny). Just above the smallest such
+    # contrast every pixel with a gradient has g ~ 1e-308: nothing diffuses.
+    blurred = image.smooth(gray, 0.5)  # sigma = 1
+    largest = np.sqrt(sum(d**2 for d in np.gradient(blurred)).max())
+    smallest = largest * np.sqrt(np.finfo(np.float64).tiny)
+    out = image.edge_preserving(gray, 1.0, contrast=1.001 * smallest, steps=2)
+    np.testing.assert_allclose(out, gray, rtol=0, atol=1e-14)
+    with pytest.raises(ValueError, match="contrast=.* is too small"):
+        image.edge_preserving(gray, 1.0, contrast=0.999 * smallest, steps=2)
+
+
+@pytest.mark.parametrize("t", [1e-320, 1e-300, 1e-17])
+def test_edge_preserving_tiny_time_returns_the_image(gray, t):
+    # 8 t < eps bounds t ||div(g grad)||: no pixel moves beyond round-off
+    # (and t / steps could have no finite inverse).
+    out = image.edge_preserving(gray, t)
+    np.testing.assert_array_equal(out, gray)
+    assert out is not gray
+
+
 def _perona_malik_reference(data, t, contrast, steps, sigma):
     """The documented scheme, with the variable-coefficient solve done by spsolve."""
     u = np.array(data, dtype=float)

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -132,6 +134,53 @@ def test_kron_sum_format_and_errors():
         kl.kron_sum(np.ones((2, 3)))
     with pytest.raises(ValueError, match="2D"):
         kl.kron_sum(np.ones(3))
+
+
+NOT_NUMERIC = {
+    "bool": np.eye(2, dtype=bool),
+    "sparse bool": sp.eye_array(2, dtype=bool),
+    "str": np.array([["a", "b"], ["c", "d"]]),
+    "object": np.eye(2, dtype=object),
+}
+
+
+@pytest.mark.parametrize("function", [kl.kron_sum, kl.kron_product])
+@pytest.mark.parametrize("position", [0, 1])
+@pytest.mark.parametrize("kind", list(NOT_NUMERIC))
+def test_kron_factors_must_be_numeric(function, position, kind):
+    # A bool factor used to fail inside kron_sum's sums (numpy UFuncTypeError),
+    # or pass as 0/1, or be ANDed by kron_product.
+    factors = [np.eye(2), np.eye(2)]
+    factors[position] = NOT_NUMERIC[kind]
+    match = rf"mats\[{position}\] must be a numeric \(integer, float or complex\) matrix"
+    with pytest.raises(TypeError, match=match):
+        function(*factors)
+
+
+@pytest.mark.parametrize(
+    "function, shape",
+    [
+        (kl.kron_sum, (0, 0)),  # used to raise ZeroDivisionError
+        (kl.kron_product, (0, 0)),  # used to return an empty matrix
+        (kl.kron_product, (0, 2)),
+        (kl.kron_product, (2, 0)),
+    ],
+)
+@pytest.mark.parametrize("position", [0, 1])
+def test_kron_factors_must_not_be_empty(function, shape, position):
+    factors = [np.eye(2), np.eye(2)]
+    factors[position] = np.zeros(shape)
+    match = re.escape(f"mats[{position}] must not be empty, got shape {shape}")
+    with pytest.raises(ValueError, match=match):
+        function(*factors)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint16, np.float32, np.complex64])
+def test_kron_integer_and_other_numeric_factors_are_kept(dtype):
+    A = (np.arange(4).reshape(2, 2) + 1).astype(dtype)
+    B = np.array([[2, 0, 1], [0, 3, 0], [1, 0, 4]], dtype=dtype)
+    np.testing.assert_array_equal(kl.kron_sum(A, B).toarray(), dense_kron_sum(A, B))
+    np.testing.assert_array_equal(kl.kron_product(A, B).toarray(), np.kron(A, B))
 
 
 @pytest.mark.parametrize("count", [1, 2, 3])
