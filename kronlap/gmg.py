@@ -25,7 +25,10 @@ mean-free vectors if the problem is singular). Under conjugate gradients
 the cycle runs in single precision by default, which halves the bytes
 it moves. Everything in the cycle is slicing, gathers and elementwise
 arithmetic on the array module of the data, so the same code runs on
-numpy and cupy.
+numpy and cupy. The hierarchy is read-only once built; each solve works in
+a workspace of its own, so threads can share one instance. The levels hold
+the operator divided by a power of 2 near its largest entry, so that the
+cycle sees numbers of order 1 whatever the units of coefficient and lengths.
 
 Measured with ``benchmarks/bench_gmg.py`` on a 2-core x86_64 machine
 (setup + solve to a relative residual of 1e-8, fastest of 3 fresh
@@ -46,7 +49,10 @@ Iterations do not depend on the grid size: 9 CG iterations from 64^2 to
 
 from __future__ import annotations
 
+import contextlib
+import math
 import numbers
+import threading
 
 import numpy as np
 import scipy.linalg
@@ -55,7 +61,7 @@ import scipy.sparse.linalg as spla
 from .backend import array_module, check_backend, get_array_module, to_backend
 from .diffusion import coefficient_array
 from .gmg_galerkin import OperatorInterpolation, coarse_start, galerkin_operator
-from .gmg_stencil import StencilOperator
+from .gmg_stencil import StencilOperator, Workspace
 from .gmg_transfer import (
     AxisMap,
     coarse_size,
@@ -89,21 +95,82 @@ def _norm(x, work) -> float:
     return _dot(x, x, work) ** 0.5
 
 
+def _power_of_two_below(x: float) -> float:
+    """The power of 2 in ``(x / 2, x]`` for a positive finite ``x``: dividing by it is exact."""
+    return math.ldexp(1.0, math.frexp(x)[1] - 1)
+
+
+def _largest_magnitude(x, name: str) -> float:
+    """``max |x|`` without a temporary; ValueError naming ``name`` if ``x`` has NaN or inf."""
+    high, low = float(x.max()), float(x.min())
+    if not (np.isfinite(high) and np.isfinite(low)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return max(high, -low)
+
+
+def _operator_scale(grid, shift: float, a) -> float:
+    """The power of 2 at or below ``shift + 2 max(a) sum_d 1 / h_d**2``, which bounds diag(S).
+
+    Every level is built divided by it, so that the cycle, in single
+    precision too, works with entries of order 1 whatever the units of the
+    coefficient and the lengths (``a = 1e-300``, ``1e40`` or ``h = 1e-22``
+    lie beyond float32's range). A power of 2 divides exactly: the
+    iterates are those of the unscaled operator.
+    """
+    largest = 1.0 if a is None else float(a.max())
+    h_min = min(grid.h)
+    axes = sum((h_min / h) ** 2 for h in grid.h)  # in [1, ndim]; no overflow on the way
+    bound = shift + 2.0 * (largest / h_min) * (axes / h_min)
+    if not np.isfinite(bound):
+        raise ValueError(
+            f"the operator's diagonal (up to shift + 2 max(coeff) sum 1 / h**2 = {bound}) "
+            "overflows float64: scale coeff, shift or lengths"
+        )
+    return _power_of_two_below(bound) if bound > 0 else 1.0
+
+
 class _Level:
-    """One grid of the hierarchy: its operator, transfer to the next coarser grid, storage."""
+    """One grid of the hierarchy: its operator, transfer to the next coarser grid (read-only)."""
 
     def __init__(self, operator, lengths, bc):
         self.operator = operator
         self.lengths, self.bc = lengths, bc
-        self.u = operator.padded()
-        self.b = operator.xp.zeros(operator.shape, dtype=operator.dtype)
-        self.scaled_b = operator.xp.zeros_like(self.b)  # b / diag, for the smoother
-        self.transfer = None  # restrict(r, out) and prolong(e), set when a coarser level is added
-        self.r = None  # the residual, where the transfer reads it
+        # restrict(r, out, workspace) and prolong(e, workspace), set when a
+        # coarser level is added
+        self.transfer = None
 
     @property
     def shape(self):
         return self.operator.shape
+
+
+class _LevelWork:
+    """What a cycle writes on one level, for one caller: iterate, right-hand side, scratch."""
+
+    def __init__(self, level):
+        S = level.operator
+        self.u = S.padded()
+        self.b = S.xp.zeros(S.shape, dtype=S.dtype)
+        self.scaled_b = S.xp.zeros_like(self.b)  # b / diag, for the smoother
+        self.scratch = Workspace()  # of level.operator
+        self.transfer = Workspace()  # of level.transfer
+        # The residual, where the transfer reads it.
+        self.r = None if level.transfer is None else level.transfer.residual_buffer(self.transfer)
+
+
+class _Workspace:
+    """Every array that one solve, or one preconditioner application, writes.
+
+    The hierarchy itself is read-only once built: each caller works in a
+    workspace of its own (see :meth:`GeometricMultigrid._workspace`).
+    """
+
+    def __init__(self, multigrid):
+        self.levels = [_LevelWork(level) for level in multigrid.levels]
+        # Scratch of the Krylov method's operator; the finest level's when
+        # the two are one operator (double precision): used one after the other.
+        same = multigrid._operator is multigrid.levels[0].operator
+        self.krylov = self.levels[0].scratch if same else Workspace()
 
 
 class _AxisTransfer:
@@ -113,17 +180,20 @@ class _AxisTransfer:
         self.fine = fine
         self.restrict_maps, self.prolong_maps = [], []  # (axis, AxisMap) pairs
 
-    def residual_buffer(self):
-        """A fine array for the residual that :meth:`restrict` will read."""
-        return self.fine.xp.empty(self.fine.shape, dtype=self.fine.dtype)
+    def residual_buffer(self, workspace):
+        """A fine array of ``workspace`` for the residual that :meth:`restrict` will read."""
+        fine = self.fine
+        return workspace.get("residual", lambda: fine.xp.empty(fine.shape, dtype=fine.dtype))
 
-    def restrict(self, r, out):
+    def restrict(self, r, out, workspace=None):
+        """``R r`` into ``out`` (each 1D map makes its own array: no scratch needed)."""
         for axis, R in self.restrict_maps:
             r = R.apply(r, axis)
         out[...] = r
         return out
 
-    def prolong(self, e):
+    def prolong(self, e, workspace=None):
+        """``P e``, a new array."""
         for axis, P in reversed(self.prolong_maps):
             e = P.apply(e, axis)
         return e
@@ -189,6 +259,9 @@ class GeometricMultigrid:
     singular : bool
         Every axis is periodic or Neumann-Neumann and ``shift == 0``: the
         constants are the null space; iterates are kept mean-free.
+    scale : float
+        The power of 2 that every level's operator is divided by (see
+        Notes: Scaling): ``levels[k].operator`` is ``S_k / scale``.
     info : dict
         ``levels``, ``shapes`` (grid shape per level), ``grid_complexity``
         (points on all levels over points on the finest), ``cycle``,
@@ -201,6 +274,29 @@ class GeometricMultigrid:
         Bad grid, shift, coefficient or option.
     RuntimeError
         ``backend="cupy"`` without cupy or a GPU.
+
+    Notes
+    -----
+    **Scaling.** The hierarchy is built for ``S / s``, ``s`` the power of 2
+    at or below ``shift + 2 max(a) sum_d 1 / h_d**2`` (a bound on the
+    diagonal), and each right-hand side is divided by the power of 2 at
+    or below its largest magnitude. The cycle, in single precision too,
+    then works with numbers of order 1 whatever the units: ``a = 1e-300``
+    or ``1e40``, or lengths of ``1e-20``, whose ``S`` lies outside
+    float32's range. Powers of 2 divide exactly, so the iterates, the
+    answer and the reported relative residual are those of ``S u = b``.
+
+    **Thread safety.** Concurrent calls of :meth:`solve`,
+    :meth:`precondition`, :meth:`apply` and the operator of
+    :meth:`aspreconditioner` on one instance, from several threads, are
+    safe and give the answers of serial calls. The hierarchy is read-only
+    once built; everything a solve or a cycle writes (iterates,
+    residuals, transfer and smoother scratch) lives in a workspace that
+    the call takes for itself from a pool of idle ones, making a new one
+    when all are in use, and returns at the end. A serial caller reuses
+    one workspace (made at setup), so a solve makes no large temporaries
+    per iteration; ``k`` concurrent callers hold ``k`` workspaces, each
+    about the memory of the hierarchy's vectors.
 
     Examples
     --------
@@ -280,9 +376,11 @@ class GeometricMultigrid:
             single = accel == "cg" and contrast <= SINGLE_PRECISION_MAX_CONTRAST
             precision = "single" if single else "double"
         self.precision = precision
-        # The operator of the Krylov method is always double precision; the
-        # cycle's, in single precision, is a second copy.
-        self._operator = StencilOperator.from_grid(grid, self.shift, a, xp)
+        # Every operator is S / scale (see Notes: Scaling). The operator of
+        # the Krylov method is always double precision; the cycle's, in
+        # single precision, is a second copy.
+        self.scale = _operator_scale(grid, self.shift, a)
+        self._operator = StencilOperator.from_grid(grid, self.shift, a, xp, divisor=self.scale)
         fine = self._operator
         if precision == "single":
             fine = self._operator.astype(PRECISIONS[precision])
@@ -314,6 +412,10 @@ class GeometricMultigrid:
             else "rediscretized",
             "precision": precision,
         }
+        # Workspaces not in use (see Notes: Thread safety); the first is made
+        # now, so that setup allocates what a serial solve needs.
+        self._lock = threading.Lock()
+        self._idle = [_Workspace(self)]
 
     # -- setup --------------------------------------------------------------
 
@@ -340,7 +442,6 @@ class GeometricMultigrid:
         if galerkin:
             starts = [coarse_start(bc[d]) if d in axes else None for d in range(len(shape))]
             level.transfer = OperatorInterpolation(operator, operator.coefficients(), starts)
-            level.r = level.transfer.residual_buffer()
             coarse = galerkin_operator(operator, level.transfer)
             self.levels.append(_Level(coarse, lengths, bc))
             return True
@@ -349,7 +450,6 @@ class GeometricMultigrid:
             coarse_shape[d] = coarse_size(shape[d], bc[d])
         coarse_grid = Grid(tuple(coarse_shape), lengths=lengths, bc=bc)
         level.transfer = transfer = _AxisTransfer(operator)
-        level.r = transfer.residual_buffer()
         for d in axes:
             n, m, length, pair = shape[d], coarse_shape[d], lengths[d], bc[d]
             transfer.restrict_maps.append(
@@ -361,7 +461,7 @@ class GeometricMultigrid:
         # Rediscretized on the coarse grid: the Kronecker sum of the coarse
         # 1D operators, which on nested vertex-centred axes is R_d A_d P_d.
         coarse = StencilOperator.from_grid(
-            coarse_grid, self.shift, self._constant, self.xp, operator.dtype
+            coarse_grid, self.shift, self._constant, self.xp, operator.dtype, self.scale
         )
         self.levels.append(_Level(coarse, lengths, bc))
         return True
@@ -390,51 +490,75 @@ class GeometricMultigrid:
 
     # -- cycle --------------------------------------------------------------
 
-    def _cycle(self, index: int, kind: str, zero: bool = True) -> None:
-        """Improve ``levels[index].u`` for ``S u = levels[index].b`` by one cycle.
+    @contextlib.contextmanager
+    def _workspace(self):
+        """A workspace of the caller's own for one solve or cycle (see Notes: Thread safety)."""
+        with self._lock:
+            work = self._idle.pop() if self._idle else None
+        if work is None:
+            work = _Workspace(self)
+        yield work
+        # Not reached if the caller raised: a workspace left mid-cycle is dropped.
+        with self._lock:
+            self._idle.append(work)
 
-        ``zero``: ``levels[index].u`` is zero on entry.
+    def _cycle(self, index: int, kind: str, work: _Workspace, zero: bool = True) -> None:
+        """Improve ``work.levels[index].u`` for ``S u = work.levels[index].b`` by one cycle.
+
+        ``zero``: ``work.levels[index].u`` is zero on entry.
         """
-        level = self.levels[index]
+        level, mine = self.levels[index], work.levels[index]
         S = level.operator
         if index == len(self.levels) - 1:
-            u = self._coarsest_inverse @ level.b.reshape(-1)
-            S.interior(level.u)[...] = u.reshape(S.shape)
-            S.refresh(level.u)
+            u = self._coarsest_inverse @ mine.b.reshape(-1)
+            S.interior(mine.u)[...] = u.reshape(S.shape)
+            S.refresh(mine.u)
             return
-        scaled_b = S.scaled_rhs(level.b, out=level.scaled_b)
+        scratch = mine.scratch
+        scaled_b = S.scaled_rhs(mine.b, out=mine.scaled_b)
         for sweep in range(self.presmooth):
-            S.smooth(level.u, level.b, zero=zero and sweep == 0, scaled_b=scaled_b)
+            S.smooth(
+                mine.u, mine.b, zero=zero and sweep == 0, scaled_b=scaled_b, workspace=scratch
+            )
         if self.presmooth:
-            r = S.smoothed_residual(level.u, level.b, out=level.r, scaled_b=scaled_b)
+            r = S.smoothed_residual(
+                mine.u, mine.b, out=mine.r, scaled_b=scaled_b, workspace=scratch
+            )
         else:
-            r = S.residual(level.u, level.b, out=level.r)
-        coarse = self.levels[index + 1]
-        level.transfer.restrict(r, out=coarse.b)
+            r = S.residual(mine.u, mine.b, out=mine.r, workspace=scratch)
+        coarse, below = self.levels[index + 1], work.levels[index + 1]
+        level.transfer.restrict(r, out=below.b, workspace=mine.transfer)
         if self.singular:
-            coarse.b -= coarse.b.mean()
-        coarse.u.fill(0.0)
+            below.b -= below.b.mean()
+        below.u.fill(0.0)
         if kind == "V":
-            self._cycle(index + 1, "V")
+            self._cycle(index + 1, "V", work)
         elif kind == "VW":
-            self._cycle(index + 1, "W")
+            self._cycle(index + 1, "W", work)
         elif kind == "W":
-            self._cycle(index + 1, "W")
-            self._cycle(index + 1, "W", zero=False)
+            self._cycle(index + 1, "W", work)
+            self._cycle(index + 1, "W", work, zero=False)
         else:
-            self._cycle(index + 1, "F")
-            self._cycle(index + 1, "V", zero=False)
-        S.interior(level.u)[...] += level.transfer.prolong(coarse.operator.interior(coarse.u))
-        S.refresh(level.u)
+            self._cycle(index + 1, "F", work)
+            self._cycle(index + 1, "V", work, zero=False)
+        correction = level.transfer.prolong(
+            coarse.operator.interior(below.u), workspace=mine.transfer
+        )
+        S.interior(mine.u)[...] += correction
+        S.refresh(mine.u)
         # CG needs a symmetric cycle: post-smoothing runs the colours in
         # reverse. Plain cycles converge faster (measured: 0.07 against 0.23
         # per two-grid cycle on 127^2) with the same order, which does not
         # repeat the last colour at the start of the next cycle.
         for _ in range(self.postsmooth):
-            S.smooth(level.u, level.b, reverse=self.accel == "cg", scaled_b=scaled_b)
+            S.smooth(
+                mine.u, mine.b, reverse=self.accel == "cg", scaled_b=scaled_b, workspace=scratch
+            )
 
     def precondition(self, r):
         """One cycle from zero on ``S e = r``: the multigrid preconditioner applied to ``r``.
+
+        Safe to call from several threads at once (see Notes: Thread safety).
 
         Parameters
         ----------
@@ -448,6 +572,11 @@ class GeometricMultigrid:
             ``e``, a new double-precision array (mean-free for a singular
             problem), whatever ``precision`` the cycle runs in.
 
+        Raises
+        ------
+        ValueError
+            ``r`` has NaN or inf.
+
         Examples
         --------
         >>> import numpy as np
@@ -458,17 +587,31 @@ class GeometricMultigrid:
         >>> float(np.linalg.norm(r - mg.apply(e)) / np.linalg.norm(r)) < 0.3
         True
         """
-        return self._precondition(r).astype(np.float64)
+        r = self.xp.asarray(r)
+        peak = _largest_magnitude(r, "r")
+        if peak == 0.0:
+            return self.xp.zeros(self.levels[0].shape, dtype=np.float64)
+        # The cycle sees r / unit (largest magnitude in [1, 2)) and inverts
+        # S / scale; both divisions are by powers of 2, undone exactly here.
+        unit = _power_of_two_below(peak)
+        with self._workspace() as work:
+            e = self._precondition(r, work, 1.0 / unit).astype(np.float64)
+        e *= unit / self.scale
+        return e
 
-    def _precondition(self, r):
-        """:meth:`precondition` into the finest level's storage (a view, valid until the next)."""
-        top = self.levels[0]
-        top.b[...] = r
+    def _precondition(self, r, work, factor=1.0):
+        """One cycle on ``(S / scale) e = factor r`` in ``work``: a view of its finest level.
+
+        The view is valid until ``work``'s next cycle; ``factor r`` is formed
+        in the precision of ``r``, before the cycle's rounds it.
+        """
+        top = work.levels[0]
+        self.xp.multiply(r, factor, out=top.b)
         if self.singular:
             top.b -= top.b.mean()
         top.u.fill(0.0)
-        self._cycle(0, self.cycle)
-        e = top.operator.interior(top.u)
+        self._cycle(0, self.cycle, work)
+        e = self.levels[0].operator.interior(top.u)
         if self.singular:
             e -= e.mean()
         return e
@@ -481,7 +624,7 @@ class GeometricMultigrid:
         scipy.sparse.linalg.LinearOperator
             ``r -> precondition(r)`` on ``grid.size`` vectors; symmetric
             positive definite (with ``accel="cg"``), for scipy's Krylov
-            solvers.
+            solvers. Safe to share between threads, as :meth:`precondition`.
 
         Examples
         --------
@@ -529,10 +672,14 @@ class GeometricMultigrid:
         >>> bool(np.allclose(Su.ravel(), 2.0 * u.ravel() - kl.laplacian(g) @ u.ravel()))
         True
         """
-        return self._operator.apply(u)
+        Su = self._operator.apply(u)
+        Su *= self.scale
+        return Su
 
     def solve(self, b):
         """Solve ``S u = b`` by CG around the cycle (or by plain cycles).
+
+        Safe to call from several threads at once (see Notes: Thread safety).
 
         Parameters
         ----------
@@ -554,7 +701,7 @@ class GeometricMultigrid:
         Raises
         ------
         ValueError
-            ``b`` does not have the grid's shape.
+            ``b`` does not have the grid's shape, or has NaN or inf.
 
         Examples
         --------
@@ -570,36 +717,50 @@ class GeometricMultigrid:
         b = xp.asarray(b, dtype=np.float64)
         if b.shape != self.levels[0].shape:
             raise ValueError(f"b must have shape {self.levels[0].shape}, got {b.shape}")
-        work = xp.empty_like(b)
-        norm_b = _norm(b, work)
-        if norm_b == 0.0:
+        peak = _largest_magnitude(b, "b")
+        if peak == 0.0:
             return xp.zeros_like(b), 0, 0.0
-        if self.accel == "cg":
-            return self._solve_cg(b, norm_b, work)
-        return self._solve_stationary(b, norm_b, work)
+        # Solved: (S / scale) u' = b / unit, unit a power of 2 that brings
+        # max |b / unit| into [1, 2); u = u' unit / scale (see Notes: Scaling).
+        unit = _power_of_two_below(peak)
+        with self._workspace() as work:
+            if self.accel == "cg":
+                u, iterations, residual = self._solve_cg(b, 1.0 / unit, work)
+            else:
+                u, iterations, residual = self._solve_stationary(b, 1.0 / unit, work)
+        u *= unit / self.scale
+        return u, iterations, residual
 
-    def _solve_stationary(self, b, norm_b, work):
-        top = self.levels[0]
-        S = top.operator
+    def _solve_stationary(self, b, factor, work):
+        """Plain cycles on ``(S / scale) u = factor b``; returns a new ``u``."""
+        top = work.levels[0]
+        S = self.levels[0].operator  # double precision: plain cycles need it
+        dots = self.xp.empty_like(b)
+        self.xp.multiply(b, factor, out=top.b)
+        norm_b = _norm(top.b, dots)
         top.u.fill(0.0)
-        top.b[...] = b
         iterations, residual = 0, 1.0
         while iterations < self.maxiter:
-            self._cycle(0, self.cycle, zero=iterations == 0)
+            self._cycle(0, self.cycle, work, zero=iterations == 0)
             iterations += 1
             if self.singular:
                 S.interior(top.u)[...] -= S.interior(top.u).mean()
                 S.refresh(top.u)
-            residual = _norm(S.residual(top.u, b, out=work), work) / norm_b
+            r = S.residual(top.u, top.b, out=dots, workspace=top.scratch)
+            residual = _norm(r, dots) / norm_b
             if residual <= self.tol:
                 break
         return S.interior(top.u).copy(), iterations, residual
 
-    def _solve_cg(self, b, norm_b, work):
+    def _solve_cg(self, b, factor, work):
+        """CG around the cycle on ``(S / scale) x = factor b``; returns a new ``x``."""
         xp = self.xp
         S = self._operator
+        scratch = work.krylov
+        dots = xp.empty_like(b)
+        r = xp.multiply(b, factor)
+        norm_b = _norm(r, dots)
         x = xp.zeros_like(b)
-        r = b.copy()
         p_pad = S.padded()  # the search direction, padded so that S p needs no copy
         p = S.interior(p_pad)
         q, step = xp.empty_like(b), xp.empty_like(b)
@@ -612,14 +773,14 @@ class GeometricMultigrid:
         while iterations < self.maxiter:
             if self.singular:
                 r -= r.mean()
-            z = self._precondition(r)
+            z = self._precondition(r, work)
             p[...] = z
-            rz = _dot(r, z, work)
+            rz = _dot(r, z, dots)
             breakdown = not rz > 0
             while iterations < self.maxiter and not breakdown:
                 S.refresh(p_pad)
-                S.apply_padded(p_pad, q)
-                pq = _dot(p, q, work)
+                S.apply_padded(p_pad, q, workspace=scratch)
+                pq = _dot(p, q, dots)
                 breakdown = not pq > 0
                 if breakdown:
                     break
@@ -629,17 +790,19 @@ class GeometricMultigrid:
                 xp.multiply(q, alpha, out=step)
                 r -= step
                 iterations += 1
-                if _norm(r, work) <= self.tol * norm_b:
+                if _norm(r, dots) <= self.tol * norm_b:
                     break
-                z = self._precondition(r)
-                rz, previous = _dot(r, z, work), rz
+                z = self._precondition(r, work)
+                rz, previous = _dot(r, z, dots), rz
                 breakdown = not rz > 0
                 if breakdown:
                     break
                 p *= rz / previous
                 p += z
-            xp.subtract(b, S.apply(x, out=q), out=r)
-            residual = _norm(r, work) / norm_b
+            S.apply(x, out=q, workspace=scratch)
+            xp.multiply(b, factor, out=r)
+            r -= q
+            residual = _norm(r, dots) / norm_b
             if residual <= self.tol or breakdown:
                 break
         if self.singular:

@@ -28,7 +28,9 @@ still matrix-free on the structured grid:
   ``3^ndim``-point stencil, so each colour is updated at once.
 
 Everything is slicing and elementwise arithmetic on the array module of
-the data, as in :mod:`kronlap.gmg_stencil`.
+the data, as in :mod:`kronlap.gmg_stencil`; scratch arrays come from the
+caller's :class:`~kronlap.gmg_stencil.Workspace`, so one hierarchy serves
+concurrent callers.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import itertools
 import numpy as np
 
 from .backend import to_backend
-from .gmg_stencil import PaddedLayout
+from .gmg_stencil import PaddedLayout, Workspace
 
 __all__ = ["FullStencil", "OperatorInterpolation", "coarse_start", "galerkin_operator"]
 
@@ -124,8 +126,6 @@ class FullStencil(PaddedLayout):
             (_shifted(inside, o), c) for o, c in self._coefficients.items() if o != centre
         ]
         self._colours = self._plan_colours()
-        self._scratch = None
-        self._work = None
 
     def coefficients(self) -> dict:
         """The stencil as ``{offset: C_o}`` (arrays of the grid shape; not copies)."""
@@ -146,25 +146,36 @@ class FullStencil(PaddedLayout):
                 for o, c in self._coefficients.items()
                 if any(o)
             ]
-            buffer = xp.empty(inverse.shape, dtype=self.dtype)
-            scratch = xp.empty(inverse.shape, dtype=self.dtype)
-            colours.append((block, points, inverse, neighbours, buffer, scratch))
+            colours.append((block, points, inverse, neighbours))
         return colours
 
-    def apply_padded(self, u_pad, out=None):
-        """``S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given."""
+    def _colour_arrays(self, workspace, shape):
+        """The update and scratch arrays of a colour of ``shape``, from ``workspace``."""
+
+        def make():
+            return self.xp.empty(shape, dtype=self.dtype)
+
+        return workspace.get(("sum", shape), make), workspace.get(("term", shape), make)
+
+    def apply_padded(self, u_pad, out=None, workspace=None):
+        """``S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given.
+
+        ``workspace``: a :class:`~kronlap.gmg_stencil.Workspace` for the
+        scratch array (without one, a new array).
+        """
         xp = self.xp
         if out is None:
             out = xp.empty(self.shape, dtype=self.dtype)
-        if self._work is None:
-            self._work = xp.empty(self.shape, dtype=self.dtype)
+        if workspace is None:
+            workspace = Workspace()
+        work = workspace.get("grid", lambda: xp.empty(self.shape, dtype=self.dtype))
         xp.multiply(self.diag, self.interior(u_pad), out=out)
         for neighbour, c in self._terms:
-            xp.multiply(c, u_pad[neighbour], out=self._work)
-            out += self._work
+            xp.multiply(c, u_pad[neighbour], out=work)
+            out += work
         return out
 
-    def smooth(self, u_pad, b, reverse=False, zero=False, scaled_b=None):
+    def smooth(self, u_pad, b, reverse=False, zero=False, scaled_b=None, workspace=None):
         """One Gauss-Seidel sweep over the ``2^ndim`` colours, in place (reversed if ``reverse``).
 
         ``zero`` says that ``u_pad`` is zero (ghosts included), which saves
@@ -172,10 +183,16 @@ class FullStencil(PaddedLayout):
         for the interface of :class:`~kronlap.gmg_stencil.StencilOperator`
         and not used: the colours fold ``1 / C_0`` in, and
         :meth:`~kronlap.gmg_stencil.PaddedLayout.scaled_rhs` makes none.)
+        ``workspace`` (a :class:`~kronlap.gmg_stencil.Workspace`) holds the
+        scratch arrays; colours of one shape share them, one colour being
+        done after another.
         """
         xp = self.xp
+        if workspace is None:
+            workspace = Workspace()
         colours = self._colours[::-1] if reverse else self._colours
-        for k, (block, points, inverse, neighbours, buffer, scratch) in enumerate(colours):
+        for k, (block, points, inverse, neighbours) in enumerate(colours):
+            buffer, scratch = self._colour_arrays(workspace, inverse.shape)
             self.refresh(u_pad)
             xp.multiply(b[points], inverse, out=buffer)
             if not (zero and k == 0):  # else every neighbour is still 0
@@ -239,6 +256,13 @@ class OperatorInterpolation:
     (2,)
     >>> P.prolong(np.array([1.0, 1.0]))
     array([0.5, 1. , 1. , 1. , 0.5])
+
+    Notes
+    -----
+    The interpolation holds no arrays that it writes: :meth:`prolong`,
+    :meth:`restrict` and :meth:`residual_buffer` work in the caller's
+    :class:`~kronlap.gmg_stencil.Workspace` (a fresh one if none is given),
+    whose arrays they return as views.
     """
 
     def __init__(self, fine, coefficients, starts):
@@ -287,31 +311,48 @@ class OperatorInterpolation:
                     if bool(xp.any(weight != 0)):
                         terms.append((_shifted(block, offset), weight))
                 self.classes.append((block, terms))
-        self._prolong_pad = fine.padded()
-        self._restrict_pad = fine.padded()
-        self._residual = fine.interior(self._restrict_pad)
-        # One scratch buffer, seen by every class in its block's shape.
-        shapes = [self._residual[_unpadded(block)].shape for block, _ in self.classes]
-        flat = xp.empty(max((int(np.prod(s)) for s in shapes), default=0), dtype=fine.dtype)
-        self.classes = [
-            (block, terms, flat[: int(np.prod(shape))].reshape(shape))
-            for (block, terms), shape in zip(self.classes, shapes)
+        # One scratch array, seen by every class in its block's shape.
+        self._class_shapes = [
+            tuple(len(range(*s.indices(n))) for s, n in zip(_unpadded(block), shape))
+            for block, _ in self.classes
         ]
 
-    def residual_buffer(self):
-        """The fine array :meth:`restrict` reads without a copy (the residual goes there)."""
-        return self._residual
+    def _class_scratch(self, workspace):
+        """Per class, a scratch array of its block's shape: views of one array in ``workspace``."""
 
-    def prolong(self, e):
-        """``P e`` for a coarse array ``e``: a view of fine storage, valid until the next call."""
-        return self.fine.interior(self.prolong_padded(e))
+        def make():
+            sizes = [int(np.prod(s)) for s in self._class_shapes]
+            flat = self.xp.empty(max(sizes, default=0), dtype=self.fine.dtype)
+            return [flat[:size].reshape(s) for size, s in zip(sizes, self._class_shapes)]
 
-    def prolong_padded(self, e):
-        """``P e`` in a padded fine array, ghosts up to date (valid until the next call)."""
+        return workspace.get("classes", make)
+
+    def _restrict_pad(self, workspace):
+        # Zero ghosts on entry to restrict, which folds them back to zero.
+        return workspace.get("restrict", self.fine.padded)
+
+    def residual_buffer(self, workspace=None):
+        """The fine array :meth:`restrict` reads without a copy (the residual goes there).
+
+        A view into ``workspace`` (a :class:`~kronlap.gmg_stencil.Workspace`),
+        the same array on every call with that workspace.
+        """
+        if workspace is None:
+            workspace = Workspace()
+        return workspace.get("residual", lambda: self.fine.interior(self._restrict_pad(workspace)))
+
+    def prolong(self, e, workspace=None):
+        """``P e`` for a coarse array ``e``: a view into ``workspace``, valid until next use."""
+        return self.fine.interior(self.prolong_padded(e, workspace))
+
+    def prolong_padded(self, e, workspace=None):
+        """``P e`` in a padded fine array of ``workspace``, ghosts up to date (until next use)."""
         xp = self.xp
-        pad = self._prolong_pad
+        if workspace is None:
+            workspace = Workspace()
+        pad = workspace.get("prolong", self.fine.padded)
         pad[self.coarse_block] = e
-        for block, terms, scratch in self.classes:
+        for (block, terms), scratch in zip(self.classes, self._class_scratch(workspace)):
             self.fine.refresh(pad)
             pad[block] = 0.0
             for neighbour, weight in terms:
@@ -319,13 +360,20 @@ class OperatorInterpolation:
         self.fine.refresh(pad)
         return pad
 
-    def restrict(self, r, out=None):
-        """``P^T r`` for a fine array ``r``, into the coarse array ``out`` (new if None)."""
+    def restrict(self, r, out=None, workspace=None):
+        """``P^T r`` for a fine array ``r``, into the coarse array ``out`` (new if None).
+
+        ``r`` may be :meth:`residual_buffer` of ``workspace`` (no copy).
+        """
         xp = self.xp
-        pad = self._restrict_pad
-        if r is not self._residual:
-            self._residual[...] = r
-        for block, terms, scratch in reversed(self.classes):
+        if workspace is None:
+            workspace = Workspace()
+        pad = self._restrict_pad(workspace)
+        residual = self.residual_buffer(workspace)
+        if r is not residual:
+            residual[...] = r
+        scratches = self._class_scratch(workspace)
+        for (block, terms), scratch in zip(reversed(self.classes), reversed(scratches)):
             values = pad[block]
             for neighbour, weight in terms:
                 pad[neighbour] += xp.multiply(weight, values, out=scratch)
@@ -389,15 +437,17 @@ def galerkin_operator(fine, interpolation: OperatorInterpolation) -> FullStencil
     colours = [_probe_colours(m, p and m >= 3) for m, p in zip(shape, fine.periodic)]
     counts = tuple(int(c.max()) + 1 for c in colours)
     probes = xp.empty(counts + shape, dtype=fine.dtype)
+    fine_work, transfer_work = Workspace(), Workspace()
     for colour in itertools.product(*(range(k) for k in counts)):
         indicator = np.ones(shape)
         for d, (c, col) in enumerate(zip(colour, colours)):
             view = [1] * ndim
             view[d] = shape[d]
             indicator = indicator * (col == c).reshape(view)
-        pad = interpolation.prolong_padded(xp.asarray(indicator, dtype=fine.dtype))
-        residual = fine.apply_padded(pad, out=interpolation.residual_buffer())
-        probes[colour] = interpolation.restrict(residual)
+        pad = interpolation.prolong_padded(xp.asarray(indicator, dtype=fine.dtype), transfer_work)
+        residual = interpolation.residual_buffer(transfer_work)
+        fine.apply_padded(pad, out=residual, workspace=fine_work)
+        probes[colour] = interpolation.restrict(residual, workspace=transfer_work)
     positions = [
         xp.asarray(np.arange(m).reshape([m if e == d else 1 for e in range(ndim)]))
         for d, m in enumerate(shape)

@@ -17,6 +17,11 @@ array padded by one ghost layer per side (0, or the opposite edge on a
 periodic axis), so every neighbour is a slice: the operator, the residual
 and the red-black Gauss-Seidel smoother are array operations only and run
 unchanged on numpy and cupy.
+
+Operators hold no arrays that their operations write: the scratch arrays
+come from a :class:`Workspace` the caller passes (or a fresh one), so
+callers with workspaces of their own, such as threads sharing one
+multigrid hierarchy, never write to the same memory.
 """
 
 from __future__ import annotations
@@ -28,14 +33,46 @@ import numpy as np
 from .backend import to_backend
 from .diffusion import _harmonic_mean
 
-__all__ = ["PaddedLayout", "StencilOperator"]
+__all__ = ["PaddedLayout", "StencilOperator", "Workspace"]
 
 
-def _grid_face_weights(grid, coeff):
-    """Face weights ``W_d`` (see the module notes) of ``div(coeff grad)`` on ``grid``.
+class Workspace:
+    """Scratch arrays of one caller, each made on first use and reused after.
+
+    Every operation of an operator or transfer that needs scratch takes a
+    workspace; two callers with different workspaces can use one operator
+    at the same time. One workspace serves one operator (or transfer) at a
+    time: the keys are that object's own names for its arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> work = Workspace()
+    >>> a = work.get("buffer", lambda: np.zeros(3))
+    >>> work.get("buffer", lambda: np.ones(3)) is a
+    True
+    """
+
+    __slots__ = ("_arrays",)
+
+    def __init__(self):
+        self._arrays = {}
+
+    def get(self, key, make):
+        """The array stored under ``key``; made by ``make()`` the first time."""
+        array = self._arrays.get(key)
+        if array is None:
+            array = self._arrays[key] = make()
+        return array
+
+
+def _grid_face_weights(grid, coeff, divisor=1.0):
+    """Face weights ``W_d`` (see the module notes) of ``div(coeff grad) / divisor`` on ``grid``.
 
     A coefficient with one value everywhere scales the constant-coefficient
-    weights, which stay 1D (a Kronecker sum).
+    weights, which stay 1D (a Kronecker sum). ``divisor`` comes in before
+    ``1 / h**2``, so weights of order 1 come out even where ``coeff / h**2``
+    itself would overflow.
     """
     scale = 1.0
     if coeff is not None and np.all(coeff == coeff.flat[0]):
@@ -74,7 +111,7 @@ def _grid_face_weights(grid, coeff):
             faces = np.concatenate(parts, axis=axis)
         if low == "periodic" and n == 1:
             faces = faces * 0.0  # a one-point periodic axis couples a point to itself
-        faces *= scale / float(h) ** 2
+        faces *= (scale / divisor) / float(h) ** 2
         weights.append(faces)
     return weights
 
@@ -125,28 +162,41 @@ class PaddedLayout:
             u_pad[self._along(d, 0, full)] = 0.0
             u_pad[self._along(d, n + 1, full)] = 0.0
 
-    def residual(self, u_pad, b, out=None):
+    def residual(self, u_pad, b, out=None, workspace=None):
         """``b - S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given."""
-        out = self.apply_padded(u_pad, out)
+        out = self.apply_padded(u_pad, out, workspace)
         out *= -1.0
         out += b
         return out
 
-    def smoothed_residual(self, u_pad, b, out=None, scaled_b=None):
+    def smoothed_residual(self, u_pad, b, out=None, scaled_b=None, workspace=None):
         """``b - S u`` right after a forward sweep of ``smooth`` (here: :meth:`residual`)."""
-        return self.residual(u_pad, b, out)
+        return self.residual(u_pad, b, out, workspace)
 
     def scaled_rhs(self, b, out):
         """``b / diag`` into ``out`` for the sweeps of one cycle, or None if they need none."""
         return None
 
-    def apply(self, u, out=None):
-        """``S u`` for an unpadded array ``u`` of the grid shape, into ``out`` if given."""
-        if self._scratch is None:
-            self._scratch = self.padded()
-        self.interior(self._scratch)[...] = u
-        self.refresh(self._scratch)
-        return self.apply_padded(self._scratch, out)
+    def apply(self, u, out=None, workspace=None):
+        """``S u`` for an unpadded array ``u`` of the grid shape, into ``out`` if given.
+
+        ``workspace`` (a :class:`Workspace`) keeps the padded copy of ``u``
+        for the next call; without one, each call makes its own.
+        """
+        if workspace is None:
+            workspace = Workspace()
+        u_pad = workspace.get("padded", self.padded)
+        self.interior(u_pad)[...] = u
+        self.refresh(u_pad)
+        return self.apply_padded(u_pad, out, workspace)
+
+    def _grid_array(self, workspace):
+        """A scratch array of the grid shape from ``workspace`` (a new one if None)."""
+
+        def make():
+            return self.xp.empty(self.shape, dtype=self.dtype)
+
+        return make() if workspace is None else workspace.get("grid", make)
 
 
 class StencilOperator(PaddedLayout):
@@ -207,22 +257,26 @@ class StencilOperator(PaddedLayout):
         self.diag = diag
         # Zero only on a one-point singular grid, which is solved directly.
         self.inv_diag = xp.where(positive, 1.0 / xp.where(positive, diag, 1.0), 0.0)
-        self._planned = None  # red-black sweep plan, made on first use (smoothers only)
+        # The red-black sweep plan, made on first use (smoothers only). It is
+        # read-only: two threads that both make it make equal plans.
+        self._planned = None
         self._exact_colours = not any(wrap and n % 2 for wrap, n in zip(self.periodic, self.shape))
-        self._scratch = None
-        self._work = None
 
     @classmethod
-    def from_grid(cls, grid, shift=0.0, coeff=None, xp=np, dtype=np.float64):
-        """The operator ``-(L - shift)`` of ``grid``, ``L`` its Laplacian or diffusion operator.
+    def from_grid(cls, grid, shift=0.0, coeff=None, xp=np, dtype=np.float64, divisor=1.0):
+        """The operator ``-(L - shift) / divisor`` of ``grid``, ``L`` its Laplacian or diffusion.
 
         ``L`` is :func:`~kronlap.laplacian`, or :func:`~kronlap.diffusion`
         with ``coeff`` (a validated array of ``grid.shape``, or one number
-        for a constant coefficient).
+        for a constant coefficient). ``divisor`` (a positive number; a power
+        of 2 scales exactly) divides the face weights and the shift, so that
+        a single-precision copy can hold an operator whose entries lie
+        beyond its range.
         """
         if coeff is not None:
             coeff = to_backend(coeff, "numpy")
-        return cls(grid.shape, _grid_face_weights(grid, coeff), shift, grid.periodic, xp, dtype)
+        weights = _grid_face_weights(grid, coeff, divisor)
+        return cls(grid.shape, weights, shift / divisor, grid.periodic, xp, dtype)
 
     def astype(self, dtype):
         """The same operator with weights (and every array it makes) of type ``dtype``."""
@@ -287,13 +341,27 @@ class StencilOperator(PaddedLayout):
                     low, high = low * factor, high * factor
                 neighbours.append((minus, plus, low, high))
             sub_shape = tuple(len(range(p, n, 2)) for p, n in zip(parity, self.shape))
-            buffer = self.xp.empty(sub_shape, dtype=self.dtype)
-            scratch = None if self._common is not None else self.xp.empty(sub_shape, self.dtype)
-            entry = (centre, points, None if folded else factor, neighbours, buffer, scratch)
+            entry = (centre, points, None if folded else factor, neighbours, sub_shape)
             colours[sum(parity) % 2].append(entry)
         return colours
 
     # -- operations ---------------------------------------------------------
+
+    def _sublattice_arrays(self, workspace, shape):
+        """The neighbour sum's output and scratch arrays for a sublattice of ``shape``.
+
+        From ``workspace``; the sublattices of a sweep are done one after
+        another, so those of one shape share their arrays. The scratch is
+        None where the sum needs none (one common weight).
+        """
+
+        def make():
+            return self.xp.empty(shape, dtype=self.dtype)
+
+        buffer = workspace.get(("sum", shape), make)
+        if self._common is not None:
+            return buffer, None
+        return buffer, workspace.get(("term", shape), make)
 
     def _neighbour_sum(self, u_pad, sites, out, scratch=None):
         """``sum_d (W_low u_minus + W_high u_plus)`` at ``sites``, into ``out``.
@@ -346,21 +414,24 @@ class StencilOperator(PaddedLayout):
             for d in range(self.ndim)
         ]
 
-    def apply_padded(self, u_pad, out=None):
-        """``S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given."""
+    def apply_padded(self, u_pad, out=None, workspace=None):
+        """``S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given.
+
+        ``workspace``: a :class:`Workspace` for the scratch array a
+        per-face weighted operator needs (without one, a new array).
+        """
         if out is None:
             out = self.xp.empty(self.shape, dtype=self.dtype)
-        if self._common is None and self._work is None:
-            self._work = self.xp.empty(self.shape, dtype=self.dtype)
-        scale = self._neighbour_sum(u_pad, self._full_sites(), out, self._work)
+        work = None if self._common is not None else self._grid_array(workspace)
+        scale = self._neighbour_sum(u_pad, self._full_sites(), out, work)
         out *= -scale
-        if self._work is None:
+        if work is None:
             out += self.diag * self.interior(u_pad)
         else:
-            out += self.xp.multiply(self.diag, self.interior(u_pad), out=self._work)
+            out += self.xp.multiply(self.diag, self.interior(u_pad), out=work)
         return out
 
-    def smooth(self, u_pad, b, reverse=False, zero=False, scaled_b=None):
+    def smooth(self, u_pad, b, reverse=False, zero=False, scaled_b=None, workspace=None):
         """One red-black Gauss-Seidel sweep on ``S u = b``, in place (black first if ``reverse``).
 
         Points of one colour have neighbours of the other colour only, so a
@@ -368,17 +439,21 @@ class StencilOperator(PaddedLayout):
         two ends share a colour; they are then updated together, Jacobi
         fashion.) ``zero`` says that ``u_pad`` is zero (ghosts included),
         which saves the neighbour sums of the first colour; ``scaled_b``,
-        if given, is ``b / diag`` (shared by the sweeps of one cycle).
+        if given, is ``b / diag`` (shared by the sweeps of one cycle);
+        ``workspace`` (a :class:`Workspace`) holds the scratch arrays.
         """
         if scaled_b is None:
             scaled_b = b * self.inv_diag
+        if workspace is None:
+            workspace = Workspace()
         colours = (1, 0) if reverse else (0, 1)
         for colour in colours:
             self.refresh(u_pad)
-            for centre, points, factor, sites, buffer, scratch in self._sublattices[colour]:
+            for centre, points, factor, sites, sub_shape in self._sublattices[colour]:
                 if zero and colour == colours[0]:
                     u_pad[centre] = scaled_b[points]  # every neighbour is still 0
                     continue
+                buffer, scratch = self._sublattice_arrays(workspace, sub_shape)
                 self._neighbour_sum(u_pad, sites, buffer, scratch)
                 if factor is not None:
                     buffer *= factor
@@ -389,7 +464,7 @@ class StencilOperator(PaddedLayout):
         """``b / diag`` into ``out``: shared by the sweeps and the residual of one cycle."""
         return self.xp.multiply(b, self.inv_diag, out=out)
 
-    def smoothed_residual(self, u_pad, b, out=None, scaled_b=None):
+    def smoothed_residual(self, u_pad, b, out=None, scaled_b=None, workspace=None):
         """``b - S u`` right after a forward sweep of :meth:`smooth`, into ``out`` if given.
 
         The sweep leaves the colour it updated last (black) with a zero
@@ -398,15 +473,18 @@ class StencilOperator(PaddedLayout):
         ends share a colour: there the full residual is computed.)
         """
         if not self._exact_colours:
-            return self.residual(u_pad, b, out)
+            return self.residual(u_pad, b, out, workspace)
         xp = self.xp
         if out is None:
             out = xp.empty(self.shape, dtype=self.dtype)
         if scaled_b is None:
             scaled_b = b * self.inv_diag
-        for _, points, _, _, _, _ in self._sublattices[1]:
+        if workspace is None:
+            workspace = Workspace()
+        for _, points, _, _, _ in self._sublattices[1]:
             out[points] = 0.0
-        for centre, points, factor, sites, buffer, scratch in self._sublattices[0]:
+        for centre, points, factor, sites, sub_shape in self._sublattices[0]:
+            buffer, scratch = self._sublattice_arrays(workspace, sub_shape)
             self._neighbour_sum(u_pad, sites, buffer, scratch)
             if factor is not None:
                 buffer *= factor

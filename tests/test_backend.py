@@ -376,7 +376,8 @@ def test_device_geometric_multigrid(device, varying):
     mg = kl.GeometricMultigrid(g, 1.0, a, backend="cupy")
     expected = "galerkin" if varying else "rediscretized"
     assert mg.info["coarse_operators"] == expected
-    assert all(type(level.u) is DeviceArray for level in mg.levels)
+    with mg._workspace() as work:
+        assert all(type(level.u) is DeviceArray for level in work.levels)
     assert type(mg._coarsest_inverse) is DeviceArray
     u, _, residual = mg.solve(device.asarray(f))
     assert residual <= 1e-10

@@ -79,7 +79,10 @@ def test_coarse_operator_is_the_1d_galerkin_product_on_nested_dirichlet_axes(n):
     S = StencilOperator.from_grid(g)
     mg = kl.GeometricMultigrid(g, coarsest_size=1)
     coarse = kl.Grid(mg.info["shapes"][1])
-    np.testing.assert_allclose(mg.levels[1].operator.dense(), -kl.laplacian(coarse).toarray())
+    # Levels hold the operator divided by mg.scale, a power of 2: exactly.
+    np.testing.assert_allclose(
+        mg.levels[1].operator.dense() * mg.scale, -kl.laplacian(coarse).toarray()
+    )
     assert S.size == g.size
 
 
@@ -328,6 +331,57 @@ def test_default_cycle_coarse_operators_and_precision():
         assert not any(isinstance(level.operator, FullStencil) for level in levels)
 
 
+@pytest.mark.parametrize("unit", [1e-300, 1e40])
+@pytest.mark.parametrize("varying", [False, True])
+def test_coefficients_in_units_beyond_single_precision(unit, varying):
+    """``a = 1e-300`` or ``1e40`` (times a varying field): the cycle works on S / scale.
+
+    In float32, ``a / h**2`` underflows to 0 or overflows to inf; the
+    answer, its residual and the preconditioner are those of the unscaled
+    problem.
+    """
+    g = kl.Grid((40, 33), bc=["dirichlet", ("neumann", "dirichlet")])
+    a = unit * random_blocks(g) if varying else unit
+    f = random_rhs(g, seed=15)
+    solver = kl.PoissonSolver(g, method="gmg", coeff=a)
+    assert solver._impl.multigrid.info["precision"] == "single"
+    u = solver.solve(f)
+    reference = reference_solve(g, f, coeff=a)
+    np.testing.assert_allclose(u, reference, rtol=0, atol=1e-7 * np.abs(reference).max())
+    assert solver.info["residual"] <= solver.tol
+    assert relative_residual(g, u, f, coeff=a) < 2 * solver.tol
+    mg = solver._impl.multigrid
+    e = mg.precondition(f)
+    assert np.linalg.norm(f - mg.apply(e)) < 0.5 * np.linalg.norm(f)
+
+
+@pytest.mark.parametrize("bc", ["dirichlet", "neumann", ["periodic", ("neumann", "dirichlet")]])
+@pytest.mark.parametrize("shift", [0.0, 1e44])
+def test_lengths_beyond_single_precision(bc, shift):
+    """``lengths=1e-20``: ``1 / h**2`` near 1e43 (and a shift of that size) scale out."""
+    g = kl.Grid((40, 33), lengths=(1e-20, 2e-20), bc=bc)
+    f = random_rhs(g, shift, seed=16)
+    solver = kl.PoissonSolver(g, shift, method="gmg")
+    u = solver.solve(f)
+    reference = reference_solve(g, f, shift)
+    np.testing.assert_allclose(u, reference, rtol=0, atol=1e-8 * np.abs(reference).max())
+    assert solver.info["residual"] <= solver.tol
+    assert relative_residual(g, u, f, shift) < 2 * solver.tol
+
+
+def test_scaling_by_a_power_of_two_changes_nothing():
+    """The same problem in other units: the same iterations, the answer scaled exactly."""
+    g = kl.Grid((33, 40), bc=["dirichlet", "periodic"])
+    a = random_blocks(g)
+    f = random_rhs(g, seed=17)
+    u, iterations, residual = kl.GeometricMultigrid(g, 1.0, a).solve(f)
+    scaled, scaled_iterations, scaled_residual = kl.GeometricMultigrid(
+        g, 2.0**-900, a * 2.0**-900
+    ).solve(f * 2.0**100)
+    assert scaled_iterations == iterations and residual <= 1e-10 and scaled_residual <= 1e-10
+    np.testing.assert_allclose(scaled * 2.0**-1000, u, rtol=0, atol=1e-12 * np.abs(u).max())
+
+
 def test_extreme_contrast_picks_double_and_never_crashes():
     """Above a contrast of 1e4 the default cycle is double; single ends without LinAlgError."""
     g = kl.Grid((24, 20, 18), lengths=(1.0, 1.0, 2.0), bc="neumann")
@@ -404,6 +458,12 @@ def test_bad_input():
         kl.GeometricMultigrid(g, coeff=-np.ones(g.shape))
     with pytest.raises(ValueError, match="shape"):
         kl.GeometricMultigrid(g).solve(np.ones((3, 3)))
+    with pytest.raises(ValueError, match="b must be finite"):
+        kl.GeometricMultigrid(g).solve(np.full(g.shape, np.nan))
+    with pytest.raises(ValueError, match="r must be finite"):
+        kl.GeometricMultigrid(g).precondition(np.full(g.shape, np.inf))
+    with pytest.raises(ValueError, match="overflows float64"):
+        kl.GeometricMultigrid(kl.Grid((16, 16), lengths=1e-10), coeff=1e300)
 
 
 def test_zero_rhs_and_input_not_modified():
