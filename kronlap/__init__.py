@@ -6,8 +6,8 @@ diagonalized (FFT / DST / DCT per axis) and solved from those 1D pieces.
 """
 
 from . import image as image
+from .coefficients import diffusion
 from .convolution import circulant, circulant_eigenvalues, cyclic_convolve
-from .diffusion import diffusion
 from .gmg import GeometricMultigrid
 from .grid import Grid
 from .heat import solve_heat

@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from .grid import Grid
+
 
 def check_real(value, name: str) -> float:
     """A finite real number (not a bool): ``float(value)``.
@@ -131,8 +133,6 @@ def check_grid(grid):
     ...
     TypeError: grid must be a kronlap.Grid, got str
     """
-    from .grid import Grid
-
     if not isinstance(grid, Grid):
         raise TypeError(f"grid must be a kronlap.Grid, got {type(grid).__name__}")
     return grid

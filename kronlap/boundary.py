@@ -9,10 +9,10 @@ import numpy as np
 from .backend import get_array_module
 from .grid import Grid
 
-__all__ = ["fold_boundary"]
+__all__ = ["check_boundary", "fold_boundary"]
 
 
-def _check_boundary(boundary, grid: Grid):
+def check_boundary(boundary, grid: Grid):
     """Validate a ``{(axis, side): value}`` dict; return ``[(axis, side, value)]``."""
     if boundary is None:
         return []
@@ -112,7 +112,7 @@ def fold_boundary(rhs: np.ndarray, grid: Grid, boundary, *, promote: bool = Fals
     >>> fold_boundary(np.zeros(3), g, {(0, 0): 1j}, promote=True)
     array([0.-1.j, 0.+0.j, 0.+0.j])
     """
-    items = _check_boundary(boundary, grid)
+    items = check_boundary(boundary, grid)
     xp = get_array_module(rhs)
     if not xp.iscomplexobj(rhs):
         complex_keys = [(axis, side) for axis, side, _, value in items if np.iscomplexobj(value)]
@@ -142,7 +142,7 @@ def _split_complex(boundary, grid: Grid):
     problem with complex data is the real problem with ``real_part`` plus
     ``1j`` times the one with ``imag_part``.
     """
-    items = _check_boundary(boundary, grid)
+    items = check_boundary(boundary, grid)
     if not any(np.iscomplexobj(value) for *_, value in items):
         return None
     real = {(axis, side): np.real(value) for axis, side, _, value in items}

@@ -23,10 +23,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._memory import PeakMemory, check_memory
-from ._validation import check_real, check_tolerance
+from ._validation import check_grid, check_real, check_tolerance
 from .boundary import fold_boundary
 from .grid import Grid
-from .operators import _check_grid, laplacian
+from .operators import laplacian
 
 __all__ = [
     "KRONLAP_METHODS",
@@ -99,7 +99,7 @@ def manufactured_problem(grid: Grid, shift: float = 0.0, coeff: str | None = Non
     >>> sorted(boundary)
     [(1, 0), (1, 1)]
     """
-    grid = _check_grid(grid)
+    grid = check_grid(grid)
     if coeff not in (None, "smooth"):
         raise ValueError(f"coeff must be None or 'smooth', got {coeff!r}")
     profiles = [_axis_profile(pair, length) for pair, length in zip(grid.bc, grid.lengths)]
@@ -179,7 +179,7 @@ def check_comparison_memory(grid: Grid, coeff: str | None = None) -> float:
     >>> check_comparison_memory(Grid((512, 512))) / 2**20  # MiB: 12 arrays of 512^2
     24.0
     """
-    grid = _check_grid(grid)
+    grid = check_grid(grid)
     arrays = grid.ndim + (26 if coeff is not None else 10)
     nbytes = 8.0 * arrays * grid.size
     check_memory(nbytes, f"comparing solvers on a {grid.shape} grid")
@@ -192,7 +192,7 @@ def _system(grid, shift, coeff_values, f, boundary):
         A = laplacian(grid)
         b = fold_boundary(f.copy(), grid, boundary)
     else:
-        from .diffusion import diffusion, fold_diffusion_boundary
+        from .coefficients import diffusion, fold_diffusion_boundary
 
         A = diffusion(grid, coeff_values)
         b = fold_diffusion_boundary(f.copy(), grid, coeff_values, boundary)
@@ -397,7 +397,7 @@ def compare(
     >>> all(r["residual"] < 1e-10 for r in records)
     True
     """
-    grid = _check_grid(grid)
+    grid = check_grid(grid)
     methods = list(KRONLAP_METHODS + PEER_METHODS) if methods is None else list(methods)
     unknown = [m for m in methods if m not in KRONLAP_METHODS + PEER_METHODS]
     if unknown:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import check_grid
 from .boundary import fold_boundary
 from .distributed_solver import PoissonSolver, _check_local_array, _collective, _mpi
 from .grid import Grid
 from .heat import _check_positive, _check_times
-from .operators import _check_grid
 
 __all__ = ["solve_heat", "HEAT_METHODS"]
 
@@ -89,7 +89,7 @@ def solve_heat(
             f"method must be one of {HEAT_METHODS} (the distributed heat solver runs the "
             f"exact propagator only), got {method!r}"
         )
-    grid = _check_grid(grid)
+    grid = check_grid(grid)
     times, scalar = _check_times(t)
     kappa = _check_positive(kappa, "kappa")
     # The propagator needs every axis transformed (no tridiagonal sweeps).

@@ -11,11 +11,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_real
-from .boundary import _check_boundary, fold_boundary
+from ._validation import check_grid, check_real
+from .boundary import check_boundary, fold_boundary
 from .distributed_transform import DistributedTransform, pick_tridiagonal_axis, require_mpi
 from .grid import Grid
-from .operators import _check_grid
 from .solvers import _check_tridiagonal_axis, _check_zero_mean
 from .spectral import TridiagonalSweep
 
@@ -142,7 +141,7 @@ class PoissonSolver:
         tridiagonal_axis="auto",
     ):
         MPI, _ = require_mpi()
-        self.grid = _check_grid(grid)
+        self.grid = check_grid(grid)
         self.shift = check_real(shift, "shift")
         if method not in METHODS:
             raise ValueError(
@@ -323,20 +322,20 @@ class PoissonSolver:
         if boundary is None:
             return {}
         # The serial checks of the keys (a face named twice included) on every rank alike.
-        _check_boundary(
+        check_boundary(
             boundary if not isinstance(boundary, dict) else dict.fromkeys(boundary, 0.0),
             self.grid,
         )
         local = {}
         for key, value in boundary.items():
             # Keys are checked against the grid on every rank alike.
-            ((axis, side, _, _),) = _check_boundary({key: 0.0}, self.grid)
+            ((axis, side, _, _),) = check_boundary({key: 0.0}, self.grid)
             arr = np.asarray(value)
             face = self.grid.shape[:axis] + self.grid.shape[axis + 1 :]
             part = self.local_slice[:axis] + self.local_slice[axis + 1 :]
             if arr.ndim and arr.shape == face:
                 arr = arr[part]
-            ((_, _, _, arr),) = _check_boundary({(axis, side): arr}, self._block)
+            ((_, _, _, arr),) = check_boundary({(axis, side): arr}, self._block)
             edge = self.local_slice[axis].start if side == 0 else self.local_slice[axis].stop
             if edge == (0 if side == 0 else self.grid.shape[axis]):
                 local[(axis, side)] = arr

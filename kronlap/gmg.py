@@ -58,8 +58,9 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg as spla
 
+from ._validation import check_grid
 from .backend import array_module, check_backend, get_array_module, to_backend
-from .diffusion import coefficient_array
+from .coefficients import coefficient_array
 from .gmg_galerkin import OperatorInterpolation, coarse_start, galerkin_operator
 from .gmg_stencil import StencilOperator, Workspace
 from .gmg_transfer import (
@@ -69,7 +70,6 @@ from .gmg_transfer import (
     restriction,
 )
 from .grid import Grid
-from .operators import _check_grid
 
 __all__ = ["GeometricMultigrid", "CYCLES"]
 
@@ -329,7 +329,7 @@ class GeometricMultigrid:
         precision: str | None = None,
         backend: str | None = None,
     ):
-        grid = _check_grid(grid)
+        grid = check_grid(grid)
         if not isinstance(shift, numbers.Real) or not np.isfinite(shift) or shift < 0:
             raise ValueError(f"shift must be a finite number >= 0, got {shift!r}")
         if not isinstance(tol, numbers.Real) or not 0 < tol < np.inf:

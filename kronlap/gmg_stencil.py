@@ -31,7 +31,7 @@ import itertools
 import numpy as np
 
 from .backend import to_backend
-from .diffusion import _harmonic_mean
+from .coefficients import harmonic_mean
 
 __all__ = ["PaddedLayout", "StencilOperator", "Workspace"]
 
@@ -98,9 +98,9 @@ def _grid_face_weights(grid, coeff, divisor=1.0):
                 return coeff[tuple(index)]
 
             first, last = along(slice(0, 1)), along(slice(-1, None))
-            inner = _harmonic_mean(along(slice(0, -1)), along(slice(1, None)))
+            inner = harmonic_mean(along(slice(0, -1)), along(slice(1, None)))
             if low == "periodic":
-                wrap = _harmonic_mean(last, first)
+                wrap = harmonic_mean(last, first)
                 parts = [wrap, inner, wrap]
             else:
                 parts = [

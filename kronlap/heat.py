@@ -7,10 +7,10 @@ import numbers
 
 import numpy as np
 
+from ._validation import check_grid
 from .backend import array_module, check_backend, float_dtype, get_array_module, to_backend
 from .boundary import _split_complex, fold_boundary
 from .grid import Grid
-from .operators import _check_grid
 from .solvers import PoissonSolver
 from .spectral import SpectralSolver
 
@@ -180,7 +180,7 @@ def solve_heat(
             f"method={method!r} has no GPU path (its steps are PoissonSolver solves on the "
             f"CPU); use method='exact' (constant coefficients) or backend='numpy'"
         )
-    grid = _check_grid(grid)
+    grid = check_grid(grid)
     u0 = _check_initial(to_backend(u0, name), grid, array_module(name))
     times, scalar = _check_times(t)
     kappa = _check_positive(kappa, "kappa")

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from ._validation import check_grid
 from .convolution import circulant
 from .grid import Grid, normalize_bc
 
@@ -351,7 +352,7 @@ def laplacian(grid: Grid, format="csr"):
     >>> L.shape, L[4, 4]
     ((9, 9), np.float64(-4.0))
     """
-    grid = _check_grid(grid)
+    grid = check_grid(grid)
     return kron_sum(
         *(
             second_difference(n, h, pair)
@@ -359,9 +360,3 @@ def laplacian(grid: Grid, format="csr"):
         ),
         format=format,
     )
-
-
-def _check_grid(grid) -> Grid:
-    if not isinstance(grid, Grid):
-        raise TypeError(f"grid must be a kronlap.Grid, got {type(grid).__name__}")
-    return grid

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._memory import check_memory
-from ._validation import check_count, check_real, check_tolerance, check_workers
+from ._validation import check_count, check_grid, check_real, check_tolerance, check_workers
 from .backend import (
     array_module,
     check_backend,
@@ -22,7 +22,7 @@ from .backend import (
     to_backend,
 )
 from .boundary import fold_boundary
-from .diffusion import coefficient_array, diffusion, fold_diffusion_boundary
+from .coefficients import coefficient_array, diffusion, fold_diffusion_boundary
 from .gmg import CYCLES, GMG_ACCELERATORS, GeometricMultigrid
 from .grid import Grid
 from .multigrid import (
@@ -32,7 +32,7 @@ from .multigrid import (
     _project_constants,
     _restart_on_true_residual,
 )
-from .operators import _check_grid, laplacian
+from .operators import laplacian
 from .spectral import SpectralSolver, check_regular_shift
 
 __all__ = [
@@ -136,7 +136,7 @@ class PoissonSolver:
         ``div(a grad) - shift`` (:func:`kronlap.diffusion`). A scalar, an
         array of ``grid.shape``, or a callable ``coeff(*grid.mesh())``.
         Boundary data are scaled by the coefficient of the adjacent cell
-        (:func:`kronlap.diffusion.fold_diffusion_boundary`).
+        (:func:`kronlap.coefficients.fold_diffusion_boundary`).
     mask : array_like of bool, optional
         ``grid.shape`` array, ``True`` where ``u`` is unknown. The system is
         the grid operator restricted to those points; the others are held at
@@ -278,7 +278,7 @@ class PoissonSolver:
         fft_backend=None,
         backend: str | None = None,
     ):
-        self.grid = _check_grid(grid)
+        self.grid = check_grid(grid)
         self.shift = check_real(shift, "shift")
         start = time.perf_counter()
         self._coeff = None if coeff is None else coefficient_array(self.grid, coeff)

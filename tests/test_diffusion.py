@@ -6,7 +6,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 import kronlap as kl
-from kronlap.diffusion import coefficient_array, fold_diffusion_boundary
+from kronlap.coefficients import coefficient_array, fold_diffusion_boundary
 
 SIDES = ["dirichlet", "neumann", "periodic", ("dirichlet", "neumann"), ("neumann", "dirichlet")]
 EPS = np.finfo(np.float64).eps

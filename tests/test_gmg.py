@@ -14,7 +14,7 @@ from reference import (
 )
 
 import kronlap as kl
-from kronlap.diffusion import fold_diffusion_boundary
+from kronlap.coefficients import fold_diffusion_boundary
 from kronlap.gmg_galerkin import FullStencil, OperatorInterpolation, coarse_start
 from kronlap.gmg_stencil import StencilOperator
 from kronlap.gmg_transfer import (

@@ -1,3 +1,4 @@
+import ctypes
 import itertools
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from reference import (
 )
 
 import kronlap as kl
-from kronlap.diffusion import fold_diffusion_boundary
+from kronlap.coefficients import fold_diffusion_boundary
 from kronlap.multigrid import MultigridSolver, amg_options
 
 # -- every grid, boundary condition and shift --------------------------------
@@ -444,6 +445,54 @@ def test_multigrid_solver_directly():
     assert residual <= 1e-12 and iterations > 0
     ml = kl.amg_hierarchy(S, "sa")
     assert len(ml.levels) >= 2
+
+
+def _c_stdout_flushed(capfd):
+    """What compiled code wrote to the file descriptors (C stdio flushed first)."""
+    ctypes.CDLL(None).fflush(None)
+    return capfd.readouterr()
+
+
+@pytest.mark.parametrize("scale", ["length 1e-7", "coeff 1e13"])
+@pytest.mark.parametrize("method", ["multigrid", "cg"])
+def test_extreme_scales_keep_pyamg_quiet(capfd, scale, method):
+    """pyamg's classical interpolation printed "Inner denominator was zero." (3,632
+    lines for a 32^2 grid of length 1e-7) from compiled code, with entries near 1e17."""
+    if scale == "length 1e-7":
+        g, a = kl.Grid((32, 32), lengths=1e-7), None
+    else:
+        g = kl.Grid((32, 32))
+        a = 1e13 * (1.0 + np.random.default_rng(7).random(g.shape))
+    f = np.ones(g.shape)
+    options = {"preconditioner": "amg"} if method == "cg" else {}
+    _c_stdout_flushed(capfd)
+    solver = kl.PoissonSolver(g, coeff=a, method=method, **options)
+    u = solver.solve(f)
+    out, err = _c_stdout_flushed(capfd)
+    assert out == "" and err == ""
+    assert solver.info["residual"] <= 1e-10 and relative_residual(g, u, f, coeff=a) <= 1e-10
+    ref = reference_solve(g, f, coeff=a)
+    np.testing.assert_allclose(u, ref, rtol=0, atol=1e-8 * np.abs(ref).max())
+
+
+def test_hierarchy_of_the_scaled_matrix_is_invisible():
+    """The hierarchy is built on S / 2^k: same iterations, residuals and preconditioner."""
+    S = -kl.laplacian(kl.Grid((30, 26), bc=["neumann", "dirichlet"]))
+    b = random_rhs(kl.Grid((30, 26)), seed=29).ravel()
+    v = np.random.default_rng(30).standard_normal(S.shape[0])
+    results = []
+    for factor in (1.0, 2.0**-80, 3e40):
+        solver = MultigridSolver(factor * S, tol=1e-12)
+        x, iterations, residual = solver.solve(b)
+        assert residual == pytest.approx(
+            np.linalg.norm(b - factor * S @ x) / np.linalg.norm(b), rel=1e-6
+        )
+        M = solver.aspreconditioner()
+        error = np.linalg.norm(v - M @ (factor * S @ v)) / np.linalg.norm(v)
+        results.append((iterations, factor * x, error))
+    for iterations, x, error in results:
+        assert iterations == results[0][0] and error < 0.5
+        np.testing.assert_allclose(x, results[0][1], rtol=0, atol=1e-11 * np.abs(x).max())
 
 
 def test_masked_poisson_example_runs(tmp_path):

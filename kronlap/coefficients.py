@@ -15,11 +15,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .boundary import _check_boundary, fold_boundary
+from ._validation import check_grid
+from .boundary import check_boundary, fold_boundary
 from .grid import Grid
-from .operators import _check_grid
 
-__all__ = ["diffusion", "coefficient_array", "fold_diffusion_boundary"]
+__all__ = ["diffusion", "coefficient_array", "fold_diffusion_boundary", "harmonic_mean"]
 
 
 def coefficient_array(grid: Grid, coeff) -> np.ndarray:
@@ -53,7 +53,7 @@ def coefficient_array(grid: Grid, coeff) -> np.ndarray:
     >>> coefficient_array(g, 2.0)[0]
     array([2., 2., 2.])
     """
-    grid = _check_grid(grid)
+    grid = check_grid(grid)
     if callable(coeff):
         arr = np.asarray(coeff(*grid.mesh()))
         source = "coeff(*grid.mesh())"
@@ -128,7 +128,14 @@ def _face_difference(n: int, pair):
     )
 
 
-def _harmonic_mean(a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
+def harmonic_mean(a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
+    """``2 a0 a1 / (a0 + a1)`` elementwise: the coefficient of a face between two cells.
+
+    Examples
+    --------
+    >>> harmonic_mean(np.array([1.0, 3.0]), np.array([1.0, 1.0]))
+    array([1. , 1.5])
+    """
     # a0 * (2 a1 / (a0 + a1)) neither overflows like 2 a0 a1 / (a0 + a1) nor
     # loses exactness for a0 == a1 (the ratio is exactly 1). One temporary.
     mean = np.add(a0, a1)
@@ -143,9 +150,9 @@ def _face_coefficients(a: np.ndarray, axis: int, pair) -> np.ndarray:
     low, high = pair
     moved = np.moveaxis(a, axis, -1)
     if low == "periodic":
-        faces = _harmonic_mean(moved, np.roll(moved, -1, axis=-1))
+        faces = harmonic_mean(moved, np.roll(moved, -1, axis=-1))
     else:
-        parts = [_harmonic_mean(moved[..., :-1], moved[..., 1:])]
+        parts = [harmonic_mean(moved[..., :-1], moved[..., 1:])]
         if low == "dirichlet":
             parts.insert(0, moved[..., :1])
         if high == "dirichlet":
@@ -217,7 +224,7 @@ def diffusion(grid: Grid, coeff, *, format: str = "csr"):
     >>> bool(abs(kl.diffusion(g, 1.0) - kl.laplacian(g)).max() == 0)
     True
     """
-    grid = _check_grid(grid)
+    grid = check_grid(grid)
     a = coefficient_array(grid, coeff)
     total = None
     for axis, (n, h, pair) in enumerate(zip(grid.shape, grid.h, grid.bc)):
@@ -304,7 +311,7 @@ def fold_diffusion_boundary(
     >>> fold_diffusion_boundary(np.zeros(3), g, [2.0, 1.0, 5.0], {(0, 0): 1.0, (0, 1): 1.0})
     array([-2.,  0., -5.])
     """
-    items = _check_boundary(boundary, grid)
+    items = check_boundary(boundary, grid)
     if not items:
         return rhs
     a = coefficient_array(grid, coeff)
