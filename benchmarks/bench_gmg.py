@@ -40,7 +40,7 @@ import time
 import numpy as np
 from multigrid_problems import PROBLEMS, TOL, coefficient, fastest, pyamg_solve, report
 
-from kronlap._memory import PeakMemory
+from kronlap.compare import PeakMemory
 
 SOLVERS = {
     "gmg": "kronlap gmg (defaults, matrix-free)",

@@ -34,7 +34,7 @@ import time
 import numpy as np
 from multigrid_problems import PROBLEMS, TOL, coefficient, fastest, pyamg_solve, report
 
-from kronlap._memory import PeakMemory
+from kronlap.compare import PeakMemory
 
 # name -> (label, PoissonSolver keyword arguments) for the kronlap runs.
 KRONLAP = {

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from kronlap._memory import PeakMemory
+from kronlap.compare import PeakMemory
 
 TOL = 1e-8
 

@@ -11,7 +11,8 @@ import json
 
 import pytest
 
-from kronlap import _memory, cli
+from kronlap import _memory
+from kronlap.compare import cli
 
 
 def run(args, capsys):

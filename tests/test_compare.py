@@ -7,11 +7,11 @@ import pytest
 import scipy.sparse as sp
 
 import kronlap as kl
-from kronlap import cli
 from kronlap.compare import (
     KRONLAP_METHODS,
     PEER_METHODS,
     RECORD_KEYS,
+    cli,
     compare,
     fit_slope,
     format_table,
@@ -52,7 +52,7 @@ def test_compare_records_against_independent_solve():
         assert set(RECORD_KEYS) <= set(r)
         assert r["status"] == "ok" and r["residual"] < 1e-9
         assert r["error"] == pytest.approx(np.abs(reference - exact).max(), rel=1e-4)
-        assert r["setup_s"] >= 0 and r["solve_s"] > 0 and r["peak_mb"] >= 0
+        assert r["setup_time"] >= 0 and r["solve_time"] > 0 and r["peak_mb"] >= 0
         assert r["shape"] == [24, 20]
     assert sum(r["fastest"] for r in records) == 1
     assert records[0]["iterations"] is None and records[3]["iterations"] > 0
@@ -171,7 +171,7 @@ def test_cli_bad_arguments_give_usage_errors(args, capsys):
 
 def test_peer_system_matches_kronlap_operator():
     """The peers solve the same system (sign flipped to SPD)."""
-    from kronlap.compare import _system
+    from kronlap.compare.comparison import _system
 
     g = kl.Grid((6, 5), bc=["neumann", "dirichlet"])
     f, boundary, _, _ = manufactured_problem(g, 1.5)
@@ -186,7 +186,7 @@ def test_peer_system_matches_kronlap_operator():
                                      {"tol": 0.0}, {"tol": 1.0}, {"tol": float("nan")}])
 def test_compare_refuses_bad_shift_and_tol_before_any_work(options, monkeypatch):
     """Not a table of "not run: ValueError" rows: the call itself is refused."""
-    import kronlap.compare as compare_module
+    import kronlap.compare.comparison as compare_module
 
     def no_problem(*args, **kwargs):
         raise AssertionError("the work started")
@@ -200,7 +200,7 @@ def test_compare_refuses_bad_shift_and_tol_before_any_work(options, monkeypatch)
 def test_compare_and_scaling_refuse_grids_larger_than_memory(monkeypatch):
     """Estimated and refused before allocating; scaling before its first size runs."""
     import kronlap._memory
-    import kronlap.compare as compare_module
+    import kronlap.compare.comparison as compare_module
 
     monkeypatch.setattr(kronlap._memory, "available_memory", lambda: 100_000)
     with pytest.raises(MemoryError, match=r"\(64, 64\) grid needs about"):

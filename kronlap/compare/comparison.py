@@ -22,11 +22,12 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._memory import PeakMemory, check_memory
-from ._validation import check_grid, check_real, check_tolerance
-from .boundary import fold_boundary
-from .grid import Grid
-from .operators import laplacian
+from .._memory import check_memory
+from .._validation import check_grid, check_real, check_tolerance
+from ..boundary import fold_boundary
+from ..grid import Grid
+from ..operators import laplacian
+from .memory import PeakMemory
 
 __all__ = [
     "KRONLAP_METHODS",
@@ -40,7 +41,7 @@ __all__ = [
 
 KRONLAP_METHODS = ("fft", "eig", "multigrid", "gmg", "cg", "direct")
 PEER_METHODS = ("pyamg", "pyamg-sa", "spsolve", "scipy-cg")
-RECORD_KEYS = ("method", "shape", "bc", "setup_s", "solve_s", "iterations", "residual",
+RECORD_KEYS = ("method", "shape", "bc", "setup_time", "solve_time", "iterations", "residual",
                "error", "peak_mb")
 
 
@@ -192,7 +193,7 @@ def _system(grid, shift, coeff_values, f, boundary):
         A = laplacian(grid)
         b = fold_boundary(f.copy(), grid, boundary)
     else:
-        from .coefficients import diffusion, fold_diffusion_boundary
+        from ..coefficients import diffusion, fold_diffusion_boundary
 
         A = diffusion(grid, coeff_values)
         b = fold_diffusion_boundary(f.copy(), grid, coeff_values, boundary)
@@ -202,7 +203,7 @@ def _system(grid, shift, coeff_values, f, boundary):
 
 
 def _run_kronlap(method, grid, shift, coeff_values, f, boundary, tol, repeat):
-    from .solvers import PoissonSolver
+    from ..solvers import PoissonSolver
 
     options = {"tol": tol}
     if coeff_values is not None:
@@ -294,7 +295,7 @@ def _measure(method, grid, shift, coeff_values, f, boundary, tol, repeat):
     with PeakMemory() as memory:
         u, setup, solve, iterations = runner(method, grid, shift, coeff_values, f, boundary,
                                              tol, repeat)
-    return {"u": u, "setup_s": setup, "solve_s": solve, "iterations": iterations,
+    return {"u": u, "setup_time": setup, "solve_time": solve, "iterations": iterations,
             "peak_mb": memory.peak / 2**20}
 
 
@@ -369,7 +370,7 @@ def compare(
     Returns
     -------
     list of dict
-        Keys ``method, shape, bc, setup_s, solve_s, iterations, residual,
+        Keys ``method, shape, bc, setup_time, solve_time, iterations, residual,
         error, peak_mb`` (``None`` where not applicable), plus ``status``
         (``"ok"`` or ``"failed"``), ``reason`` (why a method failed) and
         ``fastest`` (lowest setup + solve among the rows that reached
@@ -454,7 +455,7 @@ def _mark_fastest(records, tol):
     for r in records:
         r["fastest"] = False
     if converged:
-        best = min(converged, key=lambda r: r["setup_s"] + r["solve_s"])
+        best = min(converged, key=lambda r: r["setup_time"] + r["solve_time"])
         best["fastest"] = True
 
 
@@ -476,9 +477,9 @@ def format_table(records) -> str:
             lines.append(f"{name:<11} not run: {r['reason']}")
             continue
         iterations = "-" if r["iterations"] is None else str(r["iterations"])
-        total = r["setup_s"] + r["solve_s"]
+        total = r["setup_time"] + r["solve_time"]
         lines.append(
-            f"{name:<11} {r['setup_s']:10.4f} {r['solve_s']:10.4f} {total:10.4f} "
+            f"{name:<11} {r['setup_time']:10.4f} {r['solve_time']:10.4f} {total:10.4f} "
             f"{iterations:>6} {r['residual']:9.1e} {r['error']:10.2e} {r['peak_mb']:10.1f}"
         )
     return "\n".join(lines)
@@ -553,5 +554,5 @@ def scaling(sizes, dim: int = 2, methods=None, *, bc="dirichlet", repeat: int = 
         rows = sorted(rows, key=lambda r: r["unknowns"])[-fit_points:]
         if len(rows) >= 2:
             slopes[method] = fit_slope([r["unknowns"] for r in rows],
-                                       [r["setup_s"] + r["solve_s"] for r in rows])
+                                       [r["setup_time"] + r["solve_time"] for r in rows])
     return records, slopes

@@ -103,13 +103,13 @@ def plot_scaling(records, slopes, path, title="time against unknowns"):
         if not rows:
             continue
         n = [r["unknowns"] for r in rows]
-        t = [r["setup_s"] + r["solve_s"] for r in rows]
+        t = [r["setup_time"] + r["solve_time"] for r in rows]
         label = method + (f" (slope {slopes[method]:.2f})" if method in slopes else "")
         ax.loglog(n, t, "o-", label=label)
     all_n = sorted({r["unknowns"] for r in records})
     if len(all_n) >= 2:
         ok = [r for r in records if r["status"] == "ok"]
-        anchor = min(r["setup_s"] + r["solve_s"] for r in ok) if ok else 1e-3
+        anchor = min(r["setup_time"] + r["solve_time"] for r in ok) if ok else 1e-3
         ref = np.array(all_n, dtype=float)
         for power, style in ((1.0, ":"), (1.5, "--")):
             ax.loglog(ref, anchor * (ref / ref[0]) ** power, "k" + style, alpha=0.5,
@@ -136,15 +136,15 @@ def plot_comparison(records, path, title="solvers"):
     y = np.arange(len(rows))
     # Two decades below the fastest total; shorter bars (a peer's trivial
     # setup, none at all for pyamg.solve) get a note instead of a sliver.
-    left = min(r["setup_s"] + r["solve_s"] for r in rows) / 100
-    for offset, key, color in ((-0.27, "setup_s", "tab:blue"), (0.0, "solve_s", "tab:orange")):
+    left = min(r["setup_time"] + r["solve_time"] for r in rows) / 100
+    for offset, key, color in ((-0.27, "setup_time", "tab:blue"), (0.0, "solve_time", "tab:orange")):
         drawn = [i for i, r in enumerate(rows) if r[key] >= left]
         ax.barh(y[drawn] + offset, [rows[i][key] for i in drawn], height=0.27,
                 label=key.replace("_s", ""), color=color)
         for i in sorted(set(range(len(rows))) - set(drawn)):
             note = "not separate" if rows[i][key] <= 0 else f"< {left:.0e} s"
             ax.text(left * 1.15, i + offset, f"{key[:-2]}: {note}", va="center", fontsize=7)
-    ax.barh(y + 0.27, [r["setup_s"] + r["solve_s"] for r in rows], height=0.27,
+    ax.barh(y + 0.27, [r["setup_time"] + r["solve_time"] for r in rows], height=0.27,
             label="setup + solve", color="tab:gray")
     ax.set_yticks(y, names)
     ax.set_xscale("log")

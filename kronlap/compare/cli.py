@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from .compare import (
+from ..grid import Grid
+from .comparison import (
     KRONLAP_METHODS,
     PEER_METHODS,
     check_comparison_memory,
@@ -19,7 +20,6 @@ from .compare import (
     manufactured_problem,
     scaling,
 )
-from .grid import Grid
 
 ALL_METHODS = KRONLAP_METHODS + PEER_METHODS
 DEMO_BC = ["dirichlet", ("dirichlet", "neumann")]
@@ -307,8 +307,8 @@ def _prepare_demo(args):
 
 
 def _run_demo(args) -> int:
+    from ..solvers import solve_poisson
     from . import plotting
-    from .solvers import solve_poisson
 
     start = time.perf_counter()
     out = args.out
