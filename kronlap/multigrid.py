@@ -27,6 +27,8 @@ V-cycles need 43 (2.0 s against 4.2 s).
 
 from __future__ import annotations
 
+import collections
+import math
 import numbers
 
 import numpy as np
@@ -45,6 +47,15 @@ ACCELERATORS = ("cg", "fgmres", None)
 
 # fgmres keeps every Krylov vector until it restarts; this bounds that memory.
 _FGMRES_RESTART = 40
+
+# Stagnation: an iterative solve stops when its best relative residual has not
+# improved by STAGNATION_GAIN over the last STAGNATION_WINDOW iterations. The
+# slowest steady solve measured here, plain Ruge-Stuben V-cycles on a 128^2
+# coefficient with log-uniform contrast 1e3, halves its residual every 20 to
+# 25 cycles (CG around them: every 5); at round-off the best residual stalls
+# or the iteration diverges (pyamg's CG restarted at 1e-15 grows to 1e10).
+STAGNATION_WINDOW = 50
+STAGNATION_GAIN = 2.0
 
 
 def amg_options(amg: str = "rs", ndim: int = 2) -> dict:
@@ -183,28 +194,161 @@ def _project_constants(M, linear_operator=spla.LinearOperator):
     return linear_operator(M.shape, matvec=apply, dtype=M.dtype)
 
 
-def _restart_on_true_residual(run, matrix, b, tol, maxiter, rounds=None):
-    """Krylov runs from the last iterate until the *true* relative residual meets ``tol``.
+project_constants = _project_constants  # the name kronlap.solvers_new imports
+
+
+def _power_of_two_scale(A) -> float:
+    """What to divide ``A`` by for pyamg: 1, or a power of two near its largest diagonal entry.
+
+    pyamg's classical interpolation compares sums of entries with absolute
+    thresholds (``1e-15 |a_ik a_kj|``) and prints "Inner denominator was
+    zero." from compiled code (not redirectable from Python) for entries
+    above about 1e15 (a 32^2 grid of length 1e-7, a coefficient of 1e13).
+    Outside ``[2^-20, 2^40]`` the hierarchy is built on ``A / s`` instead,
+    ``s`` the power of two nearest the largest diagonal magnitude; dividing
+    by a power of two is exact, so the true residuals are those of ``A``.
+    Inside, ``A`` is used as it is (no copy of the matrix).
+    """
+    diagonal = float(np.abs(A.diagonal()).max(initial=0.0))
+    if not np.isfinite(diagonal) or diagonal == 0.0 or 2.0**-20 <= diagonal <= 2.0**40:
+        return 1.0
+    return float(2.0 ** round(math.log2(diagonal)))
+
+
+class _Stagnated(Exception):
+    """Raised by :class:`_BestIterate` from inside a Krylov run to end it."""
+
+
+class _BestIterate:
+    """The best iterate of one iterative solve, and its stagnation test.
+
+    Shared by every iterative solve here: the restart loop
+    (:func:`_restart_on_true_residual`) and, as the per-iteration callback of
+    a run, pyamg's iterations and scipy's CG. ``x`` is the iterate with the
+    smallest *true* relative residual ``||b - A x|| / ||b||`` seen so far and
+    ``residual`` that residual. Within a run, iterates are ranked by the
+    residual the method reports (pyamg's recursive one) or, without one, by
+    the true residual every ``stride``-th iteration; the best of a run (one
+    copy, kept as ``candidate``) and its last iterate get their true residual
+    when the run ends. The solve has stagnated when the best residual is not
+    ``gain`` times smaller than it was ``window`` iterations before (the
+    starting guess, zero, counts as relative residual 1 at iteration 0).
+    """
+
+    def __init__(
+        self, matrix, b, norm_b, *, window=STAGNATION_WINDOW, gain=STAGNATION_GAIN, stride=1
+    ):
+        self._xp = get_array_module(b)
+        self.matrix, self.b, self.norm_b = matrix, b, norm_b
+        self.window, self.gain, self.stride = int(window), float(gain), max(int(stride), 1)
+        self.x, self.residual = None, math.inf
+        self.iterations = 0  # iterations of the runs that have ended
+        self._start_run()
+        self._marks = collections.deque([(0, 1.0)])  # (iteration, best residual then)
+
+    def _start_run(self):
+        self.calls = 0  # iterations of the current run
+        self._candidate, self._estimate, self._candidate_at = None, math.inf, -1
+
+    def true_residual(self, x) -> float:
+        return float(self._xp.linalg.norm(self.b - self.matrix @ x)) / self.norm_b
+
+    def __call__(self, x, residual=None):
+        """Callback after every iteration of a run; raises :class:`_Stagnated` to end it.
+
+        ``residual``: the method's own relative residual of ``x``, if it has
+        one; else the true residual is computed every ``stride``-th call.
+        ``x`` is copied only when it is the best of the run so far.
+        """
+        self.calls += 1
+        if residual is None:
+            if self.calls % self.stride:
+                return
+            residual = self.true_residual(x)
+        if residual < min(self._estimate, self.residual):
+            self._candidate, self._estimate, self._candidate_at = x.copy(), residual, self.calls
+        if self._stagnated(min(self._estimate, self.residual)):
+            raise _Stagnated
+
+    def end_run(self, x, done) -> bool:
+        """Rank the run's best and last iterate (``x``; None if the run was stopped).
+
+        Returns whether the solve has stagnated.
+        """
+        xp, candidate = self._xp, self._candidate
+        if x is not None and candidate is not None and self._candidate_at == self.calls:
+            if bool(xp.array_equal(x, candidate)):
+                candidate = None  # the last iterate was the run's best: one residual
+        for y in (candidate, x):
+            if y is None:
+                continue
+            r = self.true_residual(y)
+            if self.x is None or r < self.residual or math.isnan(self.residual):
+                self.x, self.residual = y, r
+        self.iterations += done
+        self._start_run()
+        return self._stagnated(self.residual)
+
+    def _stagnated(self, best) -> bool:
+        now, marks = self.iterations + self.calls, self._marks
+        marks.append((now, best))
+        while len(marks) > 1 and marks[1][0] <= now - self.window:
+            marks.popleft()
+        then, before = marks[0]
+        return then <= now - self.window and not best * self.gain <= before
+
+
+def _restart_on_true_residual(
+    run,
+    matrix,
+    b,
+    tol,
+    maxiter,
+    rounds=None,
+    *,
+    monitored=False,
+    window=STAGNATION_WINDOW,
+    stride=1,
+):
+    """Krylov runs from the best iterate until the *true* relative residual meets ``tol``.
 
     Krylov methods stop on a recurrence residual, which drifts from
     ``||b - A x||`` near round-off; a final true residual just above ``tol``
     gets a warm restart instead of an error. ``run(x0, budget)`` returns
-    ``(x, iterations)``; the loop ends at ``tol``, after ``maxiter``
-    iterations in all, when a run makes no iteration, or after ``rounds``
-    runs. Returns ``(x, iterations, residual)``; zeros for ``b = 0``.
+    ``(x, iterations)``; with ``monitored=True`` it is called as
+    ``run(x0, budget, best)`` and calls ``best(x)`` (or ``best(x, residual)``
+    with its own relative residual of ``x``) after every iteration, which
+    keeps the best iterate and ends the run on stagnation (see
+    :class:`_BestIterate`; ``window`` and ``stride`` are its). The loop ends
+    at ``tol``, after ``maxiter`` iterations in all, when a run makes no
+    iteration, after ``rounds`` runs, or when the best residual stagnates
+    (no improvement by ``STAGNATION_GAIN`` in ``window`` iterations).
+    Returns ``(x, iterations, residual)`` for the iterate with the smallest
+    true residual seen (never a worse one), that residual, and the
+    iterations run; zeros for ``b = 0``.
     """
     xp = get_array_module(b)
     norm_b = float(xp.linalg.norm(b))
     if norm_b == 0.0:
         return xp.zeros_like(b), 0, 0.0
-    x, iterations, residual, runs = None, 0, np.inf, 0
+    best = _BestIterate(matrix, b, norm_b, window=window, stride=stride)
+    runs = 0
     while rounds is None or runs < rounds:
-        x, done = run(x, maxiter - iterations)
-        iterations, runs = iterations + done, runs + 1
-        residual = float(xp.linalg.norm(b - matrix @ x)) / norm_b
-        if residual <= tol or iterations >= maxiter or done == 0:
+        x0 = None if best.x is None else best.x.copy()
+        budget = maxiter - best.iterations
+        stagnated = False
+        try:
+            x, done = run(x0, budget, best) if monitored else run(x0, budget)
+        except _Stagnated:
+            x, done, stagnated = None, best.calls, True
+        stagnated = best.end_run(x, done) or stagnated
+        runs += 1
+        if best.residual <= tol or best.iterations >= maxiter or done == 0 or stagnated:
             break
-    return x, iterations, residual
+    return best.x, best.iterations, best.residual
+
+
+restart_on_true_residual = _restart_on_true_residual  # the name kronlap.solvers_new imports
 
 
 def _mean_free(krylov_method):
@@ -239,9 +383,15 @@ def _mean_free(krylov_method):
 class MultigridSolver:
     """Krylov-accelerated AMG for ``S x = b``, ``S`` symmetric positive (semi)definite.
 
-    The hierarchy is built here, once; :meth:`solve` runs V-cycle
+    The hierarchy is built here, once, on ``S / scale`` (``scale`` 1, or for
+    entries beyond ``[2^-20, 2^40]`` the power of two nearest the largest
+    diagonal entry, which keeps pyamg's absolute thresholds meaningful and
+    changes no residual); :meth:`solve` runs V-cycle
     preconditioned CG (or FGMRES, or plain V-cycles) to a relative residual
-    ``||b - S x|| / ||b|| <= tol``, checked on the true residual.
+    ``||b - S x|| / ||b|| <= tol``, checked on the true residual. It stops
+    early on stagnation (the best residual not halving in
+    ``STAGNATION_WINDOW`` iterations, as below round-off) and returns the
+    iterate with the smallest true residual seen.
 
     Parameters
     ----------
@@ -270,7 +420,12 @@ class MultigridSolver:
 
     Attributes
     ----------
+    matrix : scipy.sparse.csr_array
+        ``S``.
+    scale : float
+        The power of two (often 1) ``S`` is divided by for the hierarchy.
     hierarchy : pyamg.multilevel.MultilevelSolver
+        Built on ``S / scale``.
     info : dict
         ``amg``, ``levels``, ``operator_complexity``.
 
@@ -305,8 +460,10 @@ class MultigridSolver:
             raise ValueError(f"cycle must be 'V', 'W' or 'F', got {cycle!r}")
         if not isinstance(maxiter, numbers.Integral) or maxiter < 1:
             raise ValueError(f"maxiter must be a positive int, got {maxiter!r}")
-        self.hierarchy = amg_hierarchy(matrix, amg, ndim=ndim, options=options)
-        self.matrix = self.hierarchy.levels[0].A
+        self.matrix = sp.csr_array(matrix, dtype=np.float64)
+        self.scale = _power_of_two_scale(self.matrix)
+        scaled = self.matrix / self.scale if self.scale != 1.0 else self.matrix
+        self.hierarchy = amg_hierarchy(scaled, amg, ndim=ndim, options=options)
         self.tol, self.maxiter, self.cycle = float(tol), int(maxiter), cycle
         self.singular = bool(singular)
         if self.singular:
@@ -320,6 +477,10 @@ class MultigridSolver:
             method = getattr(krylov, accel)
             self._accel = _mean_free(method) if self.singular else method
         self._chunk = _FGMRES_RESTART if accel == "fgmres" else self.maxiter
+        # fgmres would solve its Hessenberg system for every callback: its
+        # runs are watched from the restart loop only (its residual is
+        # monotone within a run).
+        self._watch = accel != "fgmres"
         self.info = {
             "amg": amg,
             "levels": len(self.hierarchy.levels),
@@ -331,27 +492,46 @@ class MultigridSolver:
 
         ``b`` is a real 1D array; the residual is the true one,
         ``||b - S x|| / ||b||``, and may exceed ``tol`` if ``maxiter`` ran
-        out (the caller decides what to do about that).
+        out or the iteration stagnated (its best residual did not halve in
+        ``STAGNATION_WINDOW`` iterations, as at round-off); ``x`` is the
+        iterate with the smallest true residual seen. The caller decides
+        what to do about a missed ``tol``.
         """
         b = np.asarray(b, dtype=np.float64)
+        A = self.hierarchy.levels[0].A  # S / scale
+        b_scaled = b / self.scale
 
-        def run(x0, budget):
+        def run(x0, budget, best):
             history = []
+            callback = None
+            if self._watch:
+
+                def callback(x):
+                    best(x, history[-1] / best.norm_b)
+
             x = self.hierarchy.solve(
-                b,
+                b_scaled,
                 x0=x0,
                 tol=self.tol,
                 maxiter=min(self._chunk, budget),
                 cycle=self.cycle,
                 accel=self._accel,
                 residuals=history,
+                callback=callback,
             )
             return x, max(len(history) - 1, 0)
 
         rounds = max(4, self.maxiter // self._chunk + 1)
-        return _restart_on_true_residual(run, self.matrix, b, self.tol, self.maxiter, rounds)
+        return _restart_on_true_residual(
+            run, A, b_scaled, self.tol, self.maxiter, rounds, monitored=True
+        )
 
     def aspreconditioner(self):
-        """The V-cycle as a ``LinearOperator`` (mean-free for singular matrices)."""
+        """The V-cycle as a ``LinearOperator`` for ``S`` (mean-free for singular matrices)."""
         M = self.hierarchy.aspreconditioner(cycle=self.cycle)
+        if self.scale != 1.0:
+            cycle, scale = M, self.scale  # a cycle for S / scale approximates scale S^-1
+            M = spla.LinearOperator(
+                cycle.shape, matvec=lambda r: cycle @ (r / scale), dtype=cycle.dtype
+            )
         return _project_constants(M) if self.singular else M

@@ -28,6 +28,7 @@ from .grid import Grid
 from .multigrid import (
     ACCELERATORS,
     AMG_KINDS,
+    STAGNATION_WINDOW,
     MultigridSolver,
     _project_constants,
     _restart_on_true_residual,
@@ -434,6 +435,7 @@ class PoissonSolver:
                     hierarchy,
                     self.singular,
                     xp,
+                    longest_axis=max(self.grid.shape),
                 )
         self.info = {
             "method": self.method,
@@ -799,7 +801,9 @@ class _CGSolver:
     matrix there (``xp`` is cupy; Jacobi or no preconditioner).
     """
 
-    def __init__(self, matrix, tol, maxiter, preconditioner, hierarchy, singular, xp=np):
+    def __init__(
+        self, matrix, tol, maxiter, preconditioner, hierarchy, singular, xp=np, longest_axis=1
+    ):
         _, self._linalg = sparse_modules(xp)
         matrix = sparse_matrix(matrix, xp)
         self.matrix, self.tol, self.maxiter = matrix, tol, maxiter
@@ -824,20 +828,34 @@ class _CGSolver:
             # Keep CG in the range (zero mean), where the matrix is definite.
             M = _project_constants(M, self._linalg.LinearOperator)
         self.M = M
+        # Stagnation (the best true residual not halving in `window` iterations,
+        # checked every 10th: a true residual costs one matvec, up to half an
+        # iteration) ends a solve. With a multigrid cycle CG halves it every few
+        # iterations; without one its residual can stay near ||b|| until
+        # information has crossed the grid (up to 3 longest axes with a rough
+        # coefficient).
+        if preconditioner in ("amg", "gmg"):
+            self.window = STAGNATION_WINDOW
+        else:
+            self.window = max(STAGNATION_WINDOW, 10 * longest_axis)
 
     def solve(self, b):
-        def run(x0, budget):
-            count = [0]
-
-            def callback(_):
-                count[0] += 1
-
+        def run(x0, budget, best):
             x, _ = self._linalg.cg(
-                self.matrix, b, x0=x0, rtol=self.tol, maxiter=budget, M=self.M, callback=callback
+                self.matrix, b, x0=x0, rtol=self.tol, maxiter=budget, M=self.M, callback=best
             )
-            return x, count[0]
+            return x, best.calls
 
-        return _restart_on_true_residual(run, self.matrix, b, self.tol, self.maxiter)
+        return _restart_on_true_residual(
+            run,
+            self.matrix,
+            b,
+            self.tol,
+            self.maxiter,
+            monitored=True,
+            window=self.window,
+            stride=10,
+        )
 
 
 def _incomplete_lu(matrix, singular):

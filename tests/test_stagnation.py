@@ -1,0 +1,165 @@
+"""Iterative solves stop on stagnation and never return an iterate worse than their best.
+
+A ``tol`` below round-off used to run every iteration allowed (CG with a
+multigrid preconditioner: 163,840 iterations on 128^2) or to let pyamg's CG,
+restarted at round-off, diverge to a relative residual of 1e10. Slow but
+steady convergence must not be mistaken for stagnation.
+"""
+
+import re
+
+import numpy as np
+import pytest
+from reference import random_rhs, reference_solve, relative_residual
+
+import kronlap as kl
+from kronlap import multigrid
+
+
+def _reported(message):
+    """(residual, iterations) from a ConvergenceError/Warning message."""
+    match = re.search(r"residual (\S+) after (\d+) iterations", message)
+    assert match, message
+    return float(match.group(1)), int(match.group(2))
+
+
+# -- below round-off: stop, report, return the best --------------------------
+
+
+@pytest.mark.parametrize("preconditioner", ["gmg", "amg"])
+def test_cg_below_round_off_stops_on_stagnation(preconditioner):
+    g = kl.Grid((32, 32))
+    f = random_rhs(g, seed=4)
+    solver = kl.PoissonSolver(
+        g, method="cg", preconditioner=preconditioner, tol=1e-16, maxiter=3000
+    )
+    with pytest.raises(kl.ConvergenceError, match="short of tol") as error:
+        solver.solve(f)
+    residual, iterations = _reported(str(error.value))
+    assert iterations < 300  # ran all 3000 (restarts at round-off)
+    assert residual < 1e-14 and solver.info["iterations"] == iterations
+    solver = kl.PoissonSolver(
+        g, method="cg", preconditioner=preconditioner, tol=1e-16, on_nonconvergence="warn"
+    )
+    with pytest.warns(kl.ConvergenceWarning, match="short of tol") as record:
+        u = solver.solve(f)
+    residual, iterations = _reported(str(record[0].message))
+    assert iterations < 300 and residual == pytest.approx(solver.info["residual"], rel=1e-3)
+    assert relative_residual(g, u, f) < 1e-14
+    ref = reference_solve(g, f)
+    assert np.abs(u - ref).max() <= 1e-12 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("preconditioner", ["jacobi", "amg"])
+def test_cg_far_below_round_off_stops_within_a_run(preconditioner):
+    """tol=1e-300: scipy's CG never met it, ran on to overflow and raised ValueError."""
+    g = kl.Grid((32, 32))
+    f = random_rhs(g, seed=8)
+    solver = kl.PoissonSolver(
+        g,
+        method="cg",
+        preconditioner=preconditioner,
+        tol=1e-300,
+        maxiter=5000,
+        on_nonconvergence="warn",
+    )
+    with pytest.warns(kl.ConvergenceWarning, match="short of tol") as record:
+        u = solver.solve(f)
+    residual, iterations = _reported(str(record[0].message))
+    assert iterations < 1000 and residual < 1e-13 and relative_residual(g, u, f) < 1e-13
+    ref = reference_solve(g, f)
+    assert np.abs(u - ref).max() <= 1e-12 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("amg", ["rs", "sa"])
+@pytest.mark.parametrize("accel", ["cg", None])
+def test_multigrid_below_round_off_returns_its_best_iterate(amg, accel):
+    """pyamg's CG restarted at round-off diverged (rs: residual 3e10, max|u| 1e8)."""
+    g = kl.Grid((48, 40), bc=["dirichlet", ("neumann", "dirichlet")])
+    f = random_rhs(g, seed=3)
+    solver = kl.PoissonSolver(
+        g, method="multigrid", amg=amg, accel=accel, tol=1e-16, on_nonconvergence="warn"
+    )
+    with pytest.warns(kl.ConvergenceWarning, match="short of tol") as record:
+        u = solver.solve(f)
+    ref = reference_solve(g, f)
+    assert np.abs(u - ref).max() <= 1e-12 * np.abs(ref).max()
+    residual, iterations = _reported(str(record[0].message))
+    assert residual < 1e-14 and relative_residual(g, u, f) < 1e-14
+    assert iterations == solver.info["iterations"] < 150  # of maxiter=200
+
+
+def test_restart_loop_returns_the_best_iterate_and_stops_on_divergence():
+    """A run that converges to 1e-6, then diverges: the 1e-6 iterate comes back."""
+    b = np.ones(8)
+    matrix = np.eye(8)  # the relative residual of x = b (1 - e) is e
+    errors = np.concatenate([10.0 ** -np.arange(1, 7), 10.0 ** np.arange(-5, 100)])
+    budgets = []
+
+    def run(x0, budget, best):
+        budgets.append(budget)
+        x = None
+        for e in errors[:budget]:
+            x = b * (1 - e)
+            best(x)
+        return x, min(budget, len(errors))
+
+    x, iterations, residual = multigrid._restart_on_true_residual(
+        run, matrix, b, 1e-12, 10_000, monitored=True
+    )
+    assert residual == pytest.approx(1e-6) and np.array_equal(x, b * (1 - 1e-6))
+    assert budgets == [10_000] and iterations == 6 + multigrid.STAGNATION_WINDOW
+
+
+def test_restart_loop_ends_restarts_that_make_no_progress():
+    """Runs that each stop at once (a recursive residual below tol, a true one above)."""
+    b = np.ones(4)
+    rng = np.random.default_rng(0)
+
+    def run(x0, budget):
+        return b * (1 - 1e-15 * rng.uniform(1, 3)), 2
+
+    restart = multigrid._restart_on_true_residual
+    x, iterations, residual = restart(run, np.eye(4), b, 1e-17, 100_000)
+    assert iterations <= 150 and residual < 3e-15  # a window is 50 iterations
+    assert residual == pytest.approx(np.linalg.norm(b - x) / 2)
+
+
+# -- slow but steady is not stagnation ------------------------------------------
+
+
+def rough_coefficient(grid, contrast, seed):
+    rng = np.random.default_rng(seed)
+    return np.exp(rng.uniform(0.0, np.log(contrast), grid.shape))
+
+
+def test_rough_coefficient_multigrid_converges():
+    g = kl.Grid((128, 128))
+    a = rough_coefficient(g, 1e3, seed=0)
+    f = random_rhs(g, seed=5)
+    solver = kl.PoissonSolver(g, coeff=a, method="multigrid", tol=1e-8)
+    u = solver.solve(f)
+    assert solver.info["residual"] <= 1e-8 and relative_residual(g, u, f, coeff=a) <= 1e-8
+
+
+def test_slow_plain_cycles_are_not_stagnation():
+    """Plain Ruge-Stuben V-cycles on a rough coefficient: 200+ cycles, halving every ~12."""
+    g = kl.Grid((96, 96))
+    a = rough_coefficient(g, 1e3, seed=1)
+    f = random_rhs(g, seed=6)
+    solver = kl.PoissonSolver(g, coeff=a, method="multigrid", accel=None, tol=1e-8, maxiter=1000)
+    u = solver.solve(f)
+    assert solver.info["iterations"] > 150
+    assert relative_residual(g, u, f, coeff=a) <= 1e-8
+
+
+@pytest.mark.parametrize("preconditioner", [None, "jacobi"])
+def test_cg_residual_plateau_is_not_stagnation(preconditioner):
+    """Without multigrid, CG's residual for a smooth right-hand side first grows
+    (to 6x ||f|| on 64^2) and halves only after about the grid's width in iterations."""
+    g = kl.Grid((64, 64))
+    a = rough_coefficient(g, 1e3, seed=2)
+    f = np.ones(g.shape)
+    solver = kl.PoissonSolver(g, coeff=a, method="cg", preconditioner=preconditioner, tol=1e-10)
+    u = solver.solve(f)
+    assert relative_residual(g, u, f, coeff=a) <= 1e-10
