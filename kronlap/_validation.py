@@ -43,11 +43,11 @@ def check_positive(value, name: str) -> float:
     >>> check_positive(0, "dt")
     Traceback (most recent call last):
     ...
-    ValueError: dt must be a positive finite number, got 0
+    ValueError: dt must be positive and finite, got 0
     """
     number = check_real(value, name)
     if not number > 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
     return number
 
 
@@ -136,3 +136,30 @@ def check_grid(grid):
     if not isinstance(grid, Grid):
         raise TypeError(f"grid must be a kronlap.Grid, got {type(grid).__name__}")
     return grid
+
+
+def check_times(t) -> tuple[np.ndarray, bool]:
+    """Output times: a real number or a non-decreasing 1D array of them, all >= 0.
+
+    Returns the times as a float64 array and whether ``t`` was a scalar.
+
+    Examples
+    --------
+    >>> check_times(0.5)
+    (array([0.5]), True)
+    """
+    arr = np.asarray(t)
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(f"t must be a real number or a 1D array of them, got {t!r}")
+    if arr.ndim > 1:
+        raise ValueError(f"t must be a scalar or a 1D array, got shape {arr.shape}")
+    times = arr.astype(np.float64).reshape(-1)
+    if not np.all(np.isfinite(times)):
+        raise ValueError("t contains NaN or inf")
+    if np.any(times < 0):
+        raise ValueError(f"t must be >= 0, got min(t) = {times.min()}")
+    if np.any(np.diff(times) < 0):
+        raise ValueError("t must be non-decreasing")
+    return times, arr.ndim == 0

@@ -9,7 +9,7 @@ import numpy as np
 from .backend import get_array_module
 from .grid import Grid
 
-__all__ = ["check_boundary", "fold_boundary"]
+__all__ = ["check_boundary", "fold_boundary", "split_complex"]
 
 
 def check_boundary(boundary, grid: Grid):
@@ -134,7 +134,7 @@ def fold_boundary(rhs: np.ndarray, grid: Grid, boundary, *, promote: bool = Fals
     return rhs
 
 
-def _split_complex(boundary, grid: Grid):
+def split_complex(boundary, grid: Grid):
     """Real and imaginary parts of validated boundary data, or ``None`` if all data are real.
 
     Returns ``(real_part, imag_part)``, two dicts with the keys normalized

@@ -7,9 +7,9 @@ import numbers
 
 import numpy as np
 
-from ._validation import check_grid
+from ._validation import check_grid, check_positive, check_times
 from .backend import array_module, check_backend, float_dtype, get_array_module, to_backend
-from .boundary import _split_complex, fold_boundary
+from .boundary import fold_boundary, split_complex
 from .grid import Grid
 from .solvers import PoissonSolver
 from .spectral import SpectralSolver
@@ -30,6 +30,7 @@ def solve_heat(
     u0,
     grid: Grid,
     t,
+    *,
     kappa: float = 1.0,
     method: str = "auto",
     dt: float | None = None,
@@ -37,7 +38,6 @@ def solve_heat(
     coeff=None,
     progress: bool = False,
     backend: str | None = None,
-    *,
     max_steps: int | None = MAX_STEPS,
 ) -> np.ndarray:
     """Solve ``u_t = kappa Delta_h u``, ``u(0) = u0``, and return ``u(t)``.
@@ -182,14 +182,14 @@ def solve_heat(
         )
     grid = check_grid(grid)
     u0 = _check_initial(to_backend(u0, name), grid, array_module(name))
-    times, scalar = _check_times(t)
-    kappa = _check_positive(kappa, "kappa")
+    times, scalar = check_times(t)
+    kappa = check_positive(kappa, "kappa")
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be a bool, got {progress!r}")
     max_steps = _check_max_steps(max_steps)
     # Validated here, for every method. Complex data make two real problems
     # (the operator is real): u0 with the real parts, zero with the imaginary.
-    parts = _split_complex(boundary, grid)
+    parts = split_complex(boundary, grid)
     if parts is None:
         runs = [(u0, boundary)]
     else:
@@ -204,7 +204,7 @@ def solve_heat(
     else:
         if dt is None:
             raise ValueError(f"dt is required for method={method!r}")
-        dt = _check_positive(dt, "dt")
+        dt = check_positive(dt, "dt")
         plans = _plan_steps(times, dt, max_steps, coeff)
         total = sum(full + (remainder > 0) for full, remainder in plans)
         solvers = {}  # one per step length, shared by the real and imaginary runs
@@ -303,9 +303,9 @@ def _stepping(u0, grid, plans, kappa, dt, boundary, coeff, method, solvers, bar)
     def step(u, tau):
         if tau not in solvers:
             options = {} if coeff is None else {"coeff": coeff}
-            solvers[tau] = PoissonSolver(grid, shift_factor / (kappa * tau), **options)
+            solvers[tau] = PoissonSolver(grid, shift=shift_factor / (kappa * tau), **options)
         solver = solvers[tau]
-        v = solver.solve(-solver.shift * u, boundary, overwrite_f=True)
+        v = solver.solve(-solver.shift * u, boundary=boundary, overwrite_f=True)
         if method == "backward_euler":
             return v
         v *= 2.0
@@ -370,29 +370,3 @@ def _check_initial(u0, grid: Grid, xp) -> np.ndarray:
     if not xp.all(xp.isfinite(arr)):
         raise ValueError("u0 contains NaN or inf")
     return xp.array(arr, dtype=float_dtype(arr.dtype, xp))
-
-
-def _check_times(t) -> tuple[np.ndarray, bool]:
-    arr = np.asarray(t)
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    ):
-        raise TypeError(f"t must be a real number or a 1D array of them, got {t!r}")
-    if arr.ndim > 1:
-        raise ValueError(f"t must be a scalar or a 1D array, got shape {arr.shape}")
-    times = arr.astype(np.float64).reshape(-1)
-    if not np.all(np.isfinite(times)):
-        raise ValueError("t contains NaN or inf")
-    if np.any(times < 0):
-        raise ValueError(f"t must be >= 0, got min(t) = {times.min()}")
-    if np.any(np.diff(times) < 0):
-        raise ValueError("t must be non-decreasing")
-    return times, arr.ndim == 0
-
-
-def _check_positive(value, name: str) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return float(value)

@@ -48,7 +48,7 @@ def check_iterative_solve(grid, shift, method, mean_tol):
     where the problem is singular. Returns the solver.
     """
     f = random_rhs(grid, shift)
-    solver = kl.PoissonSolver(grid, shift, method=method)
+    solver = kl.PoissonSolver(grid, shift=shift, method=method)
     u = solver.solve(f)
     assert u.shape == grid.shape and u.dtype == np.float64
     assert relative_residual(grid, u, f, shift) < 1e-10

@@ -174,7 +174,7 @@ def test_solve_heat_complex_boundary_gives_a_complex_solution(method):
     u0 = rng.random(GRID.shape)
     times, kappa, dt = [0.02, 0.05], 0.7, 0.01
     dt_arg = None if method == "exact" else dt
-    u = kl.solve_heat(u0, GRID, times, kappa, method=method, dt=dt_arg, boundary=boundary)
+    u = kl.solve_heat(u0, GRID, times, kappa=kappa, method=method, dt=dt_arg, boundary=boundary)
     assert u.dtype == np.complex128 and u.shape == (2, *GRID.shape)
     expected = _heat_reference(u0, GRID, times, kappa, boundary, method, dt)
     np.testing.assert_allclose(u, expected, rtol=0, atol=1e-10 * np.abs(expected).max())
@@ -190,7 +190,7 @@ def test_distributed_solve_heat_complex_boundary():
     boundary = _complex_boundary(rng)
     u0 = rng.random(GRID.shape)
     times = [0.02, 0.05]
-    u = distributed.solve_heat(u0, GRID, times, 0.7, boundary=boundary)
+    u = distributed.solve_heat(u0, GRID, times, kappa=0.7, boundary=boundary)
     assert u.dtype == np.complex128
     expected = _heat_reference(u0, GRID, times, 0.7, boundary, "exact", None)
     np.testing.assert_allclose(u, expected, rtol=0, atol=1e-10 * np.abs(expected).max())

@@ -209,12 +209,12 @@ def _run_kronlap(method, grid, shift, coeff_values, f, boundary, tol, repeat):
     if coeff_values is not None:
         options["coeff"] = coeff_values
     start = time.perf_counter()
-    solver = PoissonSolver(grid, shift, method, **options)
+    solver = PoissonSolver(grid, shift=shift, method=method, **options)
     setup = time.perf_counter() - start
     times, u = [], None
     for _ in range(repeat):
         start = time.perf_counter()
-        u = solver.solve(f, boundary)
+        u = solver.solve(f, boundary=boundary)
         times.append(time.perf_counter() - start)
     return u, setup, statistics.median(times), solver.info.get("iterations")
 

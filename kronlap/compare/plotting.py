@@ -137,7 +137,8 @@ def plot_comparison(records, path, title="solvers"):
     # Two decades below the fastest total; shorter bars (a peer's trivial
     # setup, none at all for pyamg.solve) get a note instead of a sliver.
     left = min(r["setup_time"] + r["solve_time"] for r in rows) / 100
-    for offset, key, color in ((-0.27, "setup_time", "tab:blue"), (0.0, "solve_time", "tab:orange")):
+    bars = ((-0.27, "setup_time", "tab:blue"), (0.0, "solve_time", "tab:orange"))
+    for offset, key, color in bars:
         drawn = [i for i, r in enumerate(rows) if r[key] >= left]
         ax.barh(y[drawn] + offset, [rows[i][key] for i in drawn], height=0.27,
                 label=key.replace("_s", ""), color=color)

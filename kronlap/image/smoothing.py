@@ -340,7 +340,9 @@ def edge_preserving(
     for step in range(steps):
         blurred = smooth(data, sigma**2 / 2.0)
         diffusivity = _edge_stopping(_gradient_squared(blurred), contrast, step)
-        solver = PoissonSolver(grid, 1.0 / dt, method="multigrid", coeff=diffusivity, tol=tol)
+        solver = PoissonSolver(
+            grid, shift=1.0 / dt, method="multigrid", coeff=diffusivity, tol=tol
+        )
         for channel in _channels(data):
             channel[...] = solver.solve(-channel / dt)
     return data

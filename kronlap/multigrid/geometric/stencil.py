@@ -30,8 +30,8 @@ import itertools
 
 import numpy as np
 
-from .backend import to_backend
-from .coefficients import harmonic_mean
+from ...backend import to_backend
+from ...coefficients import harmonic_mean
 
 __all__ = ["PaddedLayout", "StencilOperator", "Workspace"]
 

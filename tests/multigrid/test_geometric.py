@@ -15,9 +15,9 @@ from reference import (
 
 import kronlap as kl
 from kronlap.coefficients import fold_diffusion_boundary
-from kronlap.gmg_galerkin import FullStencil, OperatorInterpolation, coarse_start
-from kronlap.gmg_stencil import StencilOperator
-from kronlap.gmg_transfer import (
+from kronlap.multigrid.geometric.galerkin import FullStencil, OperatorInterpolation, coarse_start
+from kronlap.multigrid.geometric.stencil import StencilOperator
+from kronlap.multigrid.geometric.transfer import (
     AxisMap,
     coarse_size,
     interpolation,
@@ -194,7 +194,7 @@ def test_every_bc_2d(bc0, bc1, shift):
 def test_3d(bc, shift):
     g = kl.Grid((12, 9, 10), bc=bc)
     f = random_rhs(g, shift, seed=4)
-    solver = kl.PoissonSolver(g, shift, method="gmg")
+    solver = kl.PoissonSolver(g, shift=shift, method="gmg")
     u = solver.solve(f)
     assert relative_residual(g, u, f, shift) < 1e-10
     np.testing.assert_allclose(u, reference_solve(g, f, shift), atol=1e-8 * np.abs(u).max())
@@ -344,13 +344,13 @@ def test_coefficients_in_units_beyond_single_precision(unit, varying):
     a = unit * random_blocks(g) if varying else unit
     f = random_rhs(g, seed=15)
     solver = kl.PoissonSolver(g, method="gmg", coeff=a)
-    assert solver._impl.multigrid.info["precision"] == "single"
+    assert solver.info["precision"] == "single"
     u = solver.solve(f)
     reference = reference_solve(g, f, coeff=a)
     np.testing.assert_allclose(u, reference, rtol=0, atol=1e-7 * np.abs(reference).max())
     assert solver.info["residual"] <= solver.tol
     assert relative_residual(g, u, f, coeff=a) < 2 * solver.tol
-    mg = solver._impl.multigrid
+    mg = solver._method.multigrid
     e = mg.precondition(f)
     assert np.linalg.norm(f - mg.apply(e)) < 0.5 * np.linalg.norm(f)
 
@@ -361,7 +361,7 @@ def test_lengths_beyond_single_precision(bc, shift):
     """``lengths=1e-20``: ``1 / h**2`` near 1e43 (and a shift of that size) scale out."""
     g = kl.Grid((40, 33), lengths=(1e-20, 2e-20), bc=bc)
     f = random_rhs(g, shift, seed=16)
-    solver = kl.PoissonSolver(g, shift, method="gmg")
+    solver = kl.PoissonSolver(g, shift=shift, method="gmg")
     u = solver.solve(f)
     reference = reference_solve(g, f, shift)
     np.testing.assert_allclose(u, reference, rtol=0, atol=1e-8 * np.abs(reference).max())
@@ -441,7 +441,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="cycle"):
         kl.PoissonSolver(g, method="gmg", cycle="X")
     with pytest.raises(ValueError, match="shift"):
-        kl.PoissonSolver(g, -1.0, method="gmg")
+        kl.PoissonSolver(g, shift=-1.0, method="gmg")
     with pytest.raises(ValueError, match="presmooth"):
         kl.GeometricMultigrid(g, presmooth=-1)
     with pytest.raises(ValueError, match="symmetric"):
@@ -513,7 +513,7 @@ def test_auto_prefers_gmg_for_large_coefficient_grids():
 
 def test_default_acceleration():
     g2, g3 = kl.Grid((40, 40)), kl.Grid((12, 12, 12))
-    assert kl.PoissonSolver(g2, method="gmg")._impl.multigrid.accel == "cg"
-    assert kl.PoissonSolver(g2, method="gmg", accel=None)._impl.multigrid.accel is None
-    assert kl.PoissonSolver(g3, method="gmg")._impl.multigrid.accel == "cg"
-    assert kl.PoissonSolver(g2, method="gmg", coeff=2.0)._impl.multigrid.accel == "cg"
+    assert kl.PoissonSolver(g2, method="gmg").info["accel"] == "cg"
+    assert kl.PoissonSolver(g2, method="gmg", accel=None).info["accel"] is None
+    assert kl.PoissonSolver(g3, method="gmg").info["accel"] == "cg"
+    assert kl.PoissonSolver(g2, method="gmg", coeff=2.0).info["accel"] == "cg"

@@ -28,8 +28,8 @@ still matrix-free on the structured grid:
   ``3^ndim``-point stencil, so each colour is updated at once.
 
 Everything is slicing and elementwise arithmetic on the array module of
-the data, as in :mod:`kronlap.gmg_stencil`; scratch arrays come from the
-caller's :class:`~kronlap.gmg_stencil.Workspace`, so one hierarchy serves
+the data, as in :mod:`kronlap.multigrid.geometric.stencil`; scratch arrays come from the
+caller's :class:`~kronlap.multigrid.geometric.stencil.Workspace`, so one hierarchy serves
 concurrent callers.
 """
 
@@ -39,8 +39,8 @@ import itertools
 
 import numpy as np
 
-from .backend import to_backend
-from .gmg_stencil import PaddedLayout, Workspace
+from ...backend import to_backend
+from .stencil import PaddedLayout, Workspace
 
 __all__ = ["FullStencil", "OperatorInterpolation", "coarse_start", "galerkin_operator"]
 
@@ -98,7 +98,7 @@ class FullStencil(PaddedLayout):
     --------
     >>> import numpy as np
     >>> import kronlap as kl
-    >>> from kronlap.gmg_stencil import StencilOperator
+    >>> from kronlap.multigrid.geometric.stencil import StencilOperator
     >>> g = kl.Grid((5, 4), bc=["dirichlet", "periodic"])
     >>> fine = StencilOperator.from_grid(g, shift=1.0)
     >>> C = {o: np.broadcast_to(c, g.shape) for o, c in fine.coefficients().items()}
@@ -160,7 +160,7 @@ class FullStencil(PaddedLayout):
     def apply_padded(self, u_pad, out=None, workspace=None):
         """``S u`` for the padded ``u_pad`` (ghosts up to date), into ``out`` if given.
 
-        ``workspace``: a :class:`~kronlap.gmg_stencil.Workspace` for the
+        ``workspace``: a :class:`~kronlap.multigrid.geometric.stencil.Workspace` for the
         scratch array (without one, a new array).
         """
         xp = self.xp
@@ -180,10 +180,10 @@ class FullStencil(PaddedLayout):
 
         ``zero`` says that ``u_pad`` is zero (ghosts included), which saves
         the neighbour sums of the first colour. (``scaled_b`` is accepted
-        for the interface of :class:`~kronlap.gmg_stencil.StencilOperator`
+        for the interface of :class:`~kronlap.multigrid.geometric.stencil.StencilOperator`
         and not used: the colours fold ``1 / C_0`` in, and
-        :meth:`~kronlap.gmg_stencil.PaddedLayout.scaled_rhs` makes none.)
-        ``workspace`` (a :class:`~kronlap.gmg_stencil.Workspace`) holds the
+        :meth:`~kronlap.multigrid.geometric.stencil.PaddedLayout.scaled_rhs` makes none.)
+        ``workspace`` (a :class:`~kronlap.multigrid.geometric.stencil.Workspace`) holds the
         scratch arrays; colours of one shape share them, one colour being
         done after another.
         """
@@ -234,7 +234,7 @@ class OperatorInterpolation:
     coefficients : dict
         The fine stencil ``{offset: C_o}`` (arrays broadcasting against
         the fine shape), as :meth:`FullStencil.coefficients` or
-        :meth:`kronlap.gmg_stencil.StencilOperator.coefficients`.
+        :meth:`kronlap.multigrid.geometric.stencil.StencilOperator.coefficients`.
     starts : sequence of int or None
         Per axis, the first fine index kept by the coarse grid (every other
         one from there), or None for an axis that is not coarsened.
@@ -249,7 +249,7 @@ class OperatorInterpolation:
 
     >>> import numpy as np
     >>> import kronlap as kl
-    >>> from kronlap.gmg_stencil import StencilOperator
+    >>> from kronlap.multigrid.geometric.stencil import StencilOperator
     >>> fine = StencilOperator.from_grid(kl.Grid(5))
     >>> P = OperatorInterpolation(fine, fine.coefficients(), [1])
     >>> P.coarse_shape
@@ -261,7 +261,7 @@ class OperatorInterpolation:
     -----
     The interpolation holds no arrays that it writes: :meth:`prolong`,
     :meth:`restrict` and :meth:`residual_buffer` work in the caller's
-    :class:`~kronlap.gmg_stencil.Workspace` (a fresh one if none is given),
+    :class:`~kronlap.multigrid.geometric.stencil.Workspace` (a fresh one if none is given),
     whose arrays they return as views.
     """
 
@@ -334,7 +334,7 @@ class OperatorInterpolation:
     def residual_buffer(self, workspace=None):
         """The fine array :meth:`restrict` reads without a copy (the residual goes there).
 
-        A view into ``workspace`` (a :class:`~kronlap.gmg_stencil.Workspace`),
+        A view into ``workspace`` (a :class:`~kronlap.multigrid.geometric.stencil.Workspace`),
         the same array on every call with that workspace.
         """
         if workspace is None:
@@ -420,7 +420,7 @@ def galerkin_operator(fine, interpolation: OperatorInterpolation) -> FullStencil
     --------
     >>> import numpy as np
     >>> import kronlap as kl
-    >>> from kronlap.gmg_stencil import StencilOperator
+    >>> from kronlap.multigrid.geometric.stencil import StencilOperator
     >>> g = kl.Grid((7, 6), bc=["dirichlet", "periodic"])
     >>> a = np.random.default_rng(0).uniform(1.0, 10.0, g.shape)
     >>> fine = StencilOperator.from_grid(g, coeff=a)

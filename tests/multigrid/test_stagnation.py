@@ -104,7 +104,7 @@ def test_restart_loop_returns_the_best_iterate_and_stops_on_divergence():
             best(x)
         return x, min(budget, len(errors))
 
-    x, iterations, residual = multigrid._restart_on_true_residual(
+    x, iterations, residual = multigrid.restart_on_true_residual(
         run, matrix, b, 1e-12, 10_000, monitored=True
     )
     assert residual == pytest.approx(1e-6) and np.array_equal(x, b * (1 - 1e-6))
@@ -119,7 +119,7 @@ def test_restart_loop_ends_restarts_that_make_no_progress():
     def run(x0, budget):
         return b * (1 - 1e-15 * rng.uniform(1, 3)), 2
 
-    restart = multigrid._restart_on_true_residual
+    restart = multigrid.restart_on_true_residual
     x, iterations, residual = restart(run, np.eye(4), b, 1e-17, 100_000)
     assert iterations <= 150 and residual < 3e-15  # a window is 50 iterations
     assert residual == pytest.approx(np.linalg.norm(b - x) / 2)

@@ -22,9 +22,9 @@ import math
 
 import numpy as np
 
-from ._memory import check_memory
-from .grid import Grid
-from .spectral import AxisTransform, axis_eigenvalues, eigenvalue_sum, sweep_axis
+from .._memory import check_memory
+from ..grid import Grid
+from ..spectral import AxisTransform, axis_eigenvalues, eigenvalue_sum, sweep_axis
 
 __all__ = ["DistributedTransform", "DECOMPOSITIONS", "require_mpi", "pick_tridiagonal_axis"]
 
@@ -398,7 +398,7 @@ class DistributedTransform:
     >>> import numpy as np
     >>> import kronlap as kl
     >>> from mpi4py import MPI
-    >>> from kronlap.distributed_transform import DistributedTransform
+    >>> from kronlap.distributed.transform import DistributedTransform
     >>> t = DistributedTransform(kl.Grid((6, 8), bc=["dirichlet", "periodic"]),
     ...                          MPI.COMM_WORLD, planner_effort="FFTW_ESTIMATE")
     >>> x = np.random.default_rng(0).random(t.local_shape)
@@ -540,7 +540,7 @@ class DistributedTransform:
         >>> import numpy as np
         >>> import kronlap as kl
         >>> from mpi4py import MPI
-        >>> from kronlap.distributed_transform import DistributedTransform
+        >>> from kronlap.distributed.transform import DistributedTransform
         >>> t = DistributedTransform(kl.Grid((6, 8), bc=["dirichlet", "periodic"]),
         ...                          MPI.COMM_WORLD, planner_effort="FFTW_ESTIMATE")
         >>> lam = t.eigenvalue_sum()
@@ -592,7 +592,7 @@ class DistributedTransform:
         >>> import numpy as np
         >>> import kronlap as kl
         >>> from mpi4py import MPI
-        >>> from kronlap.distributed_transform import DistributedTransform
+        >>> from kronlap.distributed.transform import DistributedTransform
         >>> t = DistributedTransform(kl.Grid((6, 8), bc=["dirichlet", "periodic"]),
         ...                          MPI.COMM_WORLD, planner_effort="FFTW_ESTIMATE")
         >>> t.forward(np.ones(t.local_shape)).shape   # the real FFT halves axis 1
@@ -621,7 +621,7 @@ class DistributedTransform:
         >>> import numpy as np
         >>> import kronlap as kl
         >>> from mpi4py import MPI
-        >>> from kronlap.distributed_transform import DistributedTransform
+        >>> from kronlap.distributed.transform import DistributedTransform
         >>> t = DistributedTransform(kl.Grid((6, 8), bc=["dirichlet", "periodic"]),
         ...                          MPI.COMM_WORLD, planner_effort="FFTW_ESTIMATE")
         >>> _ = t.forward(np.ones(t.local_shape))
@@ -640,7 +640,7 @@ class DistributedTransform:
         >>> import numpy as np
         >>> import kronlap as kl
         >>> from mpi4py import MPI
-        >>> from kronlap.distributed_transform import DistributedTransform
+        >>> from kronlap.distributed.transform import DistributedTransform
         >>> t = DistributedTransform(kl.Grid((6, 8), bc=["dirichlet", "periodic"]),
         ...                          MPI.COMM_WORLD, planner_effort="FFTW_ESTIMATE")
         >>> t.close()

@@ -17,7 +17,7 @@ The N-D transfers are Kronecker products of these 1D matrices, applied
 along one axis at a time by :class:`AxisMap` (array operations only, so the
 cycle runs on numpy or cupy). They serve operators that are Kronecker
 sums (a constant coefficient); with a varying one the hierarchy is built
-by :mod:`kronlap.gmg_galerkin` instead.
+by :mod:`kronlap.multigrid.geometric.galerkin` instead.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .backend import get_array_module
-from .grid import Grid
+from ...backend import get_array_module
+from ...grid import Grid
 
 __all__ = [
     "coarse_size",

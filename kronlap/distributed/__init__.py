@@ -11,9 +11,9 @@ exactly; :func:`solve_heat` is the exact heat propagator of
 :func:`kronlap.solve_heat`.
 
 This module is the public namespace; the code lives in
-``distributed_solver`` (:class:`PoissonSolver`, scatter and gather),
-``distributed_heat`` (:func:`solve_heat`) and ``distributed_transform``
-(:class:`~kronlap.distributed_transform.DistributedTransform`: which
+``solver`` (:class:`PoissonSolver`, scatter and gather),
+``heat`` (:func:`solve_heat`) and ``transform``
+(:class:`~kronlap.distributed.transform.DistributedTransform`: which
 transform each axis gets, the stages and process grid, the eigenvalues).
 
 Run a script with ``mpiexec -n 4 python script.py``; every rank calls the
@@ -36,7 +36,7 @@ module imports without them; building a solver needs them.
 
 from __future__ import annotations
 
-from .distributed_heat import HEAT_METHODS, solve_heat
-from .distributed_solver import METHODS, PoissonSolver, solve_poisson
+from .heat import HEAT_METHODS, solve_heat
+from .solver import METHODS, PoissonSolver, solve_poisson
 
 __all__ = ["PoissonSolver", "solve_poisson", "solve_heat", "METHODS", "HEAT_METHODS"]

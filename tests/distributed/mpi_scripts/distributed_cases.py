@@ -42,7 +42,7 @@ def run_case(case, inputs, comm):
     grid = _grid(case)
     options = {"planner_effort": "FFTW_ESTIMATE", "decomposition": case["decomposition"]}
     solver = distributed.PoissonSolver(
-        grid, case["shift"], comm=comm, tridiagonal_axis=case["tridiagonal"], **options
+        grid, shift=case["shift"], comm=comm, tridiagonal_axis=case["tridiagonal"], **options
     )
     blocks = comm.allgather(solver.local_slice)
     buffers = {}
@@ -71,7 +71,7 @@ def run_case(case, inputs, comm):
                 local,
                 grid,
                 case["times"],
-                case["kappa"],
+                kappa=case["kappa"],
                 boundary=boundary,
                 comm=comm,
                 **options,
@@ -79,7 +79,7 @@ def run_case(case, inputs, comm):
             frames = [solver.gather(frame) for frame in u]
             u = np.stack(frames) if rank == 0 else None
         else:
-            u = solver.gather(solver.solve(local, boundary, project=case["project"]))
+            u = solver.gather(solver.solve(local, boundary=boundary, project=case["project"]))
         meta["error"] = None
     except (TypeError, ValueError) as exc:
         u, meta["error"] = None, f"{type(exc).__name__}: {exc}"

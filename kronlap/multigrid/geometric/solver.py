@@ -1,7 +1,7 @@
 """Kronecker geometric multigrid: a matrix-free, structured multigrid for grid operators.
 
 On a tensor-product grid the hierarchy follows from the axes. Every axis is
-coarsened on its own (:mod:`kronlap.gmg_transfer`): Dirichlet axes keep
+coarsened on its own (:mod:`kronlap.multigrid.geometric.transfer`): Dirichlet axes keep
 every other interior node, ``(n - 1) // 2``, the others halve, ``n // 2``
 (nested where ``n`` allows, otherwise interpolating between non-nested
 grids of the same kind), and an axis that is already short, or whose
@@ -15,7 +15,7 @@ matrices ``R_e P_e`` lumped, so that every level stays a
 ``2 ndim + 1``-point operator (on nested vertex-centred axes
 ``R_d A_d P_d`` is exactly the coarse second difference). With a
 varying coefficient (not separable) the hierarchy is algebraic in the
-black-box-multigrid way, still matrix-free (:mod:`kronlap.gmg_galerkin`):
+black-box-multigrid way, still matrix-free (:mod:`kronlap.multigrid.geometric.galerkin`):
 coarse points are every other fine point, interpolation follows the
 operator's own stencil, and every coarse level is the Galerkin product
 ``P^T S P``, a ``3^ndim``-point stencil. Red-black Gauss-Seidel smooths
@@ -58,18 +58,18 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg as spla
 
-from ._validation import check_grid
-from .backend import array_module, check_backend, get_array_module, to_backend
-from .coefficients import coefficient_array
-from .gmg_galerkin import OperatorInterpolation, coarse_start, galerkin_operator
-from .gmg_stencil import StencilOperator, Workspace
-from .gmg_transfer import (
+from ..._validation import check_grid
+from ...backend import array_module, check_backend, get_array_module, to_backend
+from ...coefficients import coefficient_array
+from ...grid import Grid
+from .galerkin import OperatorInterpolation, coarse_start, galerkin_operator
+from .stencil import StencilOperator, Workspace
+from .transfer import (
     AxisMap,
     coarse_size,
     interpolation,
     restriction,
 )
-from .grid import Grid
 
 __all__ = ["GeometricMultigrid", "CYCLES"]
 

@@ -11,12 +11,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import check_grid, check_real
-from .boundary import check_boundary, fold_boundary
-from .distributed_transform import DistributedTransform, pick_tridiagonal_axis, require_mpi
-from .grid import Grid
-from .solvers import _check_tridiagonal_axis, _check_zero_mean
-from .spectral import TridiagonalSweep
+from .._validation import check_grid, check_real
+from ..boundary import check_boundary, fold_boundary
+from ..grid import Grid
+from ..solvers import check_tridiagonal_axis, check_zero_mean
+from ..spectral import TridiagonalSweep
+from .transform import DistributedTransform, pick_tridiagonal_axis, require_mpi
 
 __all__ = ["PoissonSolver", "solve_poisson", "METHODS"]
 
@@ -131,9 +131,9 @@ class PoissonSolver:
     def __init__(
         self,
         grid: Grid,
+        *,
         shift: float = 0.0,
         method: str = "auto",
-        *,
         comm=None,
         decomposition: str = "auto",
         planner_effort: str = "FFTW_MEASURE",
@@ -150,7 +150,7 @@ class PoissonSolver:
             )
         if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1:
             raise ValueError(f"threads must be a positive int, got {threads!r}")
-        _check_tridiagonal_axis(tridiagonal_axis, self.grid, self.shift)
+        check_tridiagonal_axis(tridiagonal_axis, self.grid, self.shift)
         self.comm = MPI.COMM_WORLD if comm is None else comm
         if tridiagonal_axis == "auto":
             tridiagonal_axis = pick_tridiagonal_axis(self.grid, self.shift, self.comm.Get_size())
@@ -249,7 +249,7 @@ class PoissonSolver:
         """
         return tuple(np.meshgrid(*self.local_coords(), indexing="ij"))
 
-    def solve(self, f, boundary=None, *, project: bool = False):
+    def solve(self, f, *, boundary=None, project: bool = False):
         """Solve ``(Delta_h - shift) u = f``; ``f`` and ``u`` are this rank's blocks.
 
         Parameters
@@ -350,7 +350,7 @@ class PoissonSolver:
             return
         magnitude = float(np.abs(rhs).max()) if rhs.size else 0.0
         scale = self.comm.allreduce(magnitude, op=MPI.MAX)
-        _check_zero_mean(mean, scale, self.grid.size, rhs.real.dtype, where=" over the grid")
+        check_zero_mean(mean, scale, self.grid.size, rhs.real.dtype, where=" over the grid")
 
     def _solve_real(self, rhs) -> np.ndarray:
         coefficients = self._transform.forward(rhs)
@@ -553,9 +553,9 @@ def solve_poisson(
     >>> bool(np.allclose(u, kl.solve_poisson(np.ones(g.shape), g)))
     True
     """
-    solver = PoissonSolver(grid, shift, comm=comm, **options)
+    solver = PoissonSolver(grid, shift=shift, comm=comm, **options)
     try:
-        return solver.solve(f, boundary, project=project)
+        return solver.solve(f, boundary=boundary, project=project)
     finally:
         solver.close()
 

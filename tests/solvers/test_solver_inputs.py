@@ -58,7 +58,7 @@ def test_overwrite_f_with_a_read_only_array_copies(method):
     u = kl.PoissonSolver(g, method=method).solve(f, overwrite_f=True)
     expected = spla.spsolve(kl.laplacian(g).tocsc(), f.ravel())
     np.testing.assert_allclose(u.ravel(), expected, rtol=1e-8, atol=1e-12)
-    u = kl.PoissonSolver(g, method=method).solve(f, {(0, 0): 1.0}, overwrite_f=True)
+    u = kl.PoissonSolver(g, method=method).solve(f, boundary={(0, 0): 1.0}, overwrite_f=True)
     assert np.isfinite(u).all()
 
 
@@ -124,7 +124,8 @@ def test_bad_common_options_name_the_argument(method, option, error, match):
         ("gmg", {"maxiter": 0}, ValueError, "maxiter must be at least 1"),
         ("fft", {"workers": "x"}, TypeError, "workers must be an int or None"),
         ("fft", {"workers": True}, TypeError, "workers must be an int or None"),
-        ("eig", {"workers": 0}, ValueError, "workers must be a non-zero int"),
+        ("fft", {"workers": 0}, ValueError, "workers must be a non-zero int"),
+        ("eig", {"workers": 2}, TypeError, "method='eig' does not take the option 'workers'"),
     ],
 )
 def test_bad_counts_name_the_argument(method, option, error, match):

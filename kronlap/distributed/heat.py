@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_grid
-from .boundary import fold_boundary
-from .distributed_solver import PoissonSolver, _check_local_array, _collective, _mpi
-from .grid import Grid
-from .heat import _check_positive, _check_times
+from .._validation import check_grid, check_positive, check_times
+from ..boundary import fold_boundary
+from ..grid import Grid
+from .solver import PoissonSolver, _check_local_array, _collective, _mpi
 
 __all__ = ["solve_heat", "HEAT_METHODS"]
 
@@ -22,10 +21,10 @@ def solve_heat(
     u0,
     grid: Grid,
     t,
+    *,
     kappa: float = 1.0,
     method: str = "auto",
     boundary=None,
-    *,
     comm=None,
     **options,
 ) -> np.ndarray:
@@ -90,8 +89,8 @@ def solve_heat(
             f"exact propagator only), got {method!r}"
         )
     grid = check_grid(grid)
-    times, scalar = _check_times(t)
-    kappa = _check_positive(kappa, "kappa")
+    times, scalar = check_times(t)
+    kappa = check_positive(kappa, "kappa")
     # The propagator needs every axis transformed (no tridiagonal sweeps).
     solver = PoissonSolver(grid, comm=comm, tridiagonal_axis=None, **options)
     try:

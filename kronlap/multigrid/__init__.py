@@ -1,0 +1,33 @@
+"""Multigrid for the problems without a fast diagonalization: coefficients and masks.
+
+Two hierarchies: pyamg's algebraic multigrid on the assembled matrix
+(:mod:`~kronlap.multigrid.amg`: Ruge-Stuben or smoothed aggregation, as the
+preconditioner of a Krylov method) and kronlap's matrix-free geometric
+multigrid (:mod:`~kronlap.multigrid.geometric`); both stop on stagnation
+and return their best iterate through :mod:`~kronlap.multigrid.krylov`.
+"""
+
+from .amg import ACCELERATORS, AMG_KINDS, MultigridSolver, amg_hierarchy, amg_options
+from .geometric import CYCLES, GeometricMultigrid
+from .krylov import (
+    STAGNATION_GAIN,
+    STAGNATION_WINDOW,
+    BestIterate,
+    project_constants,
+    restart_on_true_residual,
+)
+
+__all__ = [
+    "ACCELERATORS",
+    "AMG_KINDS",
+    "BestIterate",
+    "CYCLES",
+    "GeometricMultigrid",
+    "MultigridSolver",
+    "STAGNATION_GAIN",
+    "STAGNATION_WINDOW",
+    "amg_hierarchy",
+    "amg_options",
+    "project_constants",
+    "restart_on_true_residual",
+]

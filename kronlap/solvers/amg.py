@@ -1,0 +1,83 @@
+"""``"multigrid"``: pyamg's algebraic multigrid on the assembled system, inside a Krylov method."""
+
+from __future__ import annotations
+
+from .._memory import check_memory
+from .._validation import check_choice, check_count
+from .direct import AssembledMethod
+from .registry import register
+
+__all__ = ["AMGMethod", "algebraic_hierarchy", "check_amg_memory", "check_amg_options"]
+
+_AMG_KINDS = ("rs", "sa")  # as kronlap.multigrid.AMG_KINDS, without importing pyamg
+
+
+def check_amg_options(options: dict) -> None:
+    """Validate ``amg`` and ``amg_options`` (shared with ``method="cg"``)."""
+    check_choice(options["amg"], "amg", _AMG_KINDS)
+    if options["amg_options"] is not None and not isinstance(options["amg_options"], dict):
+        raise TypeError(
+            f"amg_options must be a dict of pyamg keyword arguments, got "
+            f"{options['amg_options']!r}"
+        )
+
+
+def check_amg_memory(unknowns: int, ndim: int) -> None:
+    # Matrix, hierarchy, interpolation and pyamg's setup copies: see
+    # benchmarks/RESULTS.md for the measured peaks per unknown.
+    check_memory(110.0 * (2 * ndim + 1) * unknowns, f"an AMG hierarchy for {unknowns} unknowns")
+
+
+def algebraic_hierarchy(problem, matrix, amg, amg_options, **solver_options):
+    """A :class:`kronlap.multigrid.MultigridSolver` for ``matrix`` of ``problem``."""
+    from ..multigrid import MultigridSolver
+
+    return MultigridSolver(
+        matrix,
+        amg,
+        singular=problem.singular,
+        ndim=problem.grid.ndim,
+        options=amg_options,
+        **solver_options,
+    )
+
+
+@register
+class AMGMethod(AssembledMethod):
+    """pyamg algebraic multigrid (Ruge-Stuben or smoothed aggregation), hierarchy built once.
+
+    The hierarchy preconditions CG (``accel="cg"``, the default), pyamg's
+    FGMRES, or runs as plain cycles (``accel=None``).
+    """
+
+    name = "multigrid"
+    iterative = True
+    options = {"amg": "rs", "amg_options": None, "accel": "auto", "cycle": None, "maxiter": None}
+
+    @classmethod
+    def check_options(cls, problem, given):
+        options = super().check_options(problem, given)
+        check_amg_options(options)
+        accel = check_choice(options["accel"], "accel", ("auto", "cg", "fgmres", None))
+        options["accel"] = "cg" if accel == "auto" else accel
+        check_choice(options["cycle"], "cycle", (None, "V", "W", "F"))
+        options["maxiter"] = check_count(options["maxiter"], "maxiter", allow_none=True)
+        return options
+
+    def __init__(self, problem, *, amg, amg_options, accel, cycle, maxiter):
+        check_amg_memory(problem.unknowns, problem.grid.ndim)
+        super().__init__(problem)
+        self.multigrid = algebraic_hierarchy(
+            problem,
+            self.matrix,
+            amg,
+            amg_options,
+            tol=problem.tol,
+            maxiter=maxiter or 200,
+            accel=accel,
+            cycle=cycle or "V",
+        )
+        self.info = {**self.multigrid.info, "accel": accel, "cycle": cycle or "V"}
+
+    def solve_flat(self, b):
+        return self.multigrid.solve(b)

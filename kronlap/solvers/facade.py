@@ -1,0 +1,471 @@
+"""``PoissonSolver`` and ``solve_poisson``: common checks, boundary data, the method registry."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from .._validation import check_choice, check_grid, check_real, check_tolerance
+from ..backend import array_module, check_backend, to_backend
+from ..boundary import fold_boundary
+from ..coefficients import coefficient_array, fold_diffusion_boundary
+from ..grid import Grid
+from ..spectral import check_regular_shift
+from .errors import ConvergenceError, ConvergenceWarning
+from .problem import (
+    Problem,
+    check_mask,
+    check_mask_values,
+    check_rhs,
+    enforce_compatibility,
+    has_nonfinite,
+)
+from .registry import resolve
+
+__all__ = ["PoissonSolver", "solve_poisson"]
+
+
+class PoissonSolver:
+    """Solver for ``(Delta_h - shift) u = f`` on a grid, set up once.
+
+    With ``coeff`` the operator is ``div(a grad) - shift``
+    (:func:`kronlap.diffusion`); with ``mask`` the unknowns are the masked
+    points only, the others held at ``mask_values``. The setup (transforms
+    and eigenvalues, a sparse factorization, a multigrid hierarchy) is done
+    here and reused by every :meth:`solve`, the way
+    ``scipy.sparse.linalg.splu`` or a pyamg hierarchy is.
+
+    Parameters
+    ----------
+    grid : Grid
+        Shape, lengths and boundary conditions.
+    shift : float, optional
+        ``s`` in ``(Delta_h - s I) u = f``; ``s >= 0`` is screened Poisson or
+        an implicit heat step. Negative values (Helmholtz-like, indefinite)
+        are taken by ``"fft"``, ``"eig"`` and ``"direct"``; a shift that is
+        an eigenvalue (to rounding) is refused.
+    method : str, optional
+        One of the registry's methods (:data:`kronlap.solvers.REGISTRY`):
+
+        - ``"auto"`` (default): the first of ``"fft"``, ``"gmg"``,
+          ``"multigrid"``, ``"direct"`` that can solve the problem and
+          takes the options given: ``"fft"`` for the constant-coefficient
+          Laplacian on the full grid; with ``coeff``, ``"gmg"`` on grids of
+          128^2 (2D) or 48^3 (3D) points or more, else ``"multigrid"``;
+          with ``mask``, ``"multigrid"``.
+        - ``"fft"``: per-axis FFT / DST-I / DCT-II; dense eigenvectors on
+          mixed-side axes; one non-periodic axis may be solved by batched
+          tridiagonal sweeps.
+        - ``"eig"``: dense 1D eigendecompositions on every axis.
+        - ``"direct"``: sparse LU of the assembled operator (SuperLU,
+          minimum-degree ordering on ``A + A^T``).
+        - ``"cg"``: conjugate gradients on ``-(Delta_h - s)``, Jacobi,
+          incomplete-LU, AMG or GMG preconditioned.
+        - ``"multigrid"``: pyamg algebraic multigrid, hierarchy built
+          once, as the preconditioner of CG.
+        - ``"gmg"``: kronlap's matrix-free geometric multigrid
+          (:class:`kronlap.GeometricMultigrid`); no ``mask``.
+
+        ``"fft"`` and ``"eig"`` diagonalize the constant-coefficient
+        Laplacian on the full grid and refuse ``coeff`` and ``mask``.
+    coeff : float, array_like or callable, optional
+        Diffusion coefficient ``a > 0``: the operator becomes
+        ``div(a grad) - shift`` (:func:`kronlap.diffusion`). A scalar, an
+        array of ``grid.shape``, or a callable ``coeff(*grid.mesh())``.
+        Boundary data are scaled by the coefficient of the adjacent cell
+        (:func:`kronlap.coefficients.fold_diffusion_boundary`).
+    mask : array_like of bool, optional
+        ``grid.shape`` array, ``True`` where ``u`` is unknown. The system is
+        the grid operator restricted to those points; the others are held at
+        ``mask_values`` and enter the right-hand side through their
+        couplings to the unknowns.
+    mask_values : float or array_like, optional
+        Values of ``u`` outside ``mask`` (scalar or ``grid.shape`` array,
+        entries inside the mask ignored); 0 by default. :meth:`solve` can
+        override them per right-hand side.
+    tol : float, optional
+        Relative residual ``||f - A u|| / ||f||`` in (0, 1) that the
+        iterative methods (``"cg"``, ``"multigrid"``, ``"gmg"``) must reach
+        (``f`` with boundary data and mask couplings folded in).
+    on_nonconvergence : {"raise", "warn"}, optional
+        What a missed ``tol`` does: raise :class:`ConvergenceError` (default)
+        or warn with :class:`ConvergenceWarning` and return the best iterate.
+    backend : {None, "numpy", "cupy"}, optional
+        Array library of the solves (``None``: numpy). ``"cupy"`` runs
+        ``"fft"``, ``"eig"`` and ``"cg"`` (Jacobi or no preconditioner, no
+        ``mask``) on the GPU; :meth:`solve` moves numpy input there and
+        returns cupy arrays. Other methods raise ``ValueError``.
+    **options
+        Options of the chosen method; a method refuses an option it does
+        not take (``TypeError`` naming the option and the methods that
+        take it):
+
+        ============  =====================================================
+        method        options (default)
+        ============  =====================================================
+        ``"fft"``     ``tridiagonal_axis`` (``"auto"``: the mixed-side axis
+                      or the one with the slowest transform; None
+                      transforms all; a non-periodic axis), ``workers``
+                      (threads of ``scipy.fft``, default all),
+                      ``fft_backend`` (None, ``"scipy"``, ``"pyfftw"`` or a
+                      ``scipy.fft`` backend)
+        ``"eig"``     none
+        ``"direct"``  none
+        ``"cg"``      ``preconditioner`` (``"jacobi"``, ``"ilu"``,
+                      ``"amg"``, ``"gmg"`` or None), ``maxiter`` (10 times
+                      the unknowns); ``amg``, ``amg_options`` with
+                      ``preconditioner="amg"``; ``cycle`` with
+                      ``preconditioner="gmg"``
+        ``"multigrid"``  ``amg`` (``"rs"`` Ruge-Stuben or ``"sa"`` smoothed
+                      aggregation), ``amg_options`` (pyamg keyword
+                      arguments), ``accel`` (``"auto"`` = ``"cg"``,
+                      ``"fgmres"`` or None for plain cycles), ``cycle``
+                      (``"V"``, ``"W"``, ``"F"``), ``maxiter`` (200)
+        ``"gmg"``     ``accel`` (``"auto"`` = ``"cg"`` or None), ``cycle``
+                      (None: gmg's choice, ``"V"``, ``"W"``, ``"F"``,
+                      ``"VW"``), ``precision`` (None, ``"single"``,
+                      ``"double"``), ``maxiter`` (200)
+        ============  =====================================================
+
+    Attributes
+    ----------
+    grid : Grid
+    shift : float
+    method : str
+        The method in use (``"auto"`` resolved).
+    info : dict
+        ``method``, ``setup_time``, ``unknowns``, every choice the method
+        made (for ``"fft"`` the per-axis ``transforms`` and the
+        ``tridiagonal_axis``; for multigrid the hierarchy: ``levels``,
+        ``shapes`` or ``operator_complexity``, ``cycle``, ``precision``,
+        ``coarse_operators``, ``accel``; for ``"cg"`` the
+        ``preconditioner``), and for the last solve ``solve_time``,
+        ``iterations`` and ``residual`` (None for exact methods).
+
+    Raises
+    ------
+    TypeError
+        A wrong type: grid, shift, tol, coeff, mask, an option the method
+        does not take.
+    ValueError
+        A bad value, or a method that cannot solve the problem.
+    MemoryError
+        The method's working memory clearly exceeds what the machine has
+        (estimated before allocating).
+
+    See Also
+    --------
+    solve_poisson : one-shot wrapper.
+
+    Notes
+    -----
+    **Thread safety.** A solver may be shared between threads: concurrent
+    :meth:`solve` calls give the answers of serial ones, for every method
+    (each call works in arrays of its own). ``info`` then describes one
+    of the concurrent solves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import kronlap as kl
+    >>> g = kl.Grid((64, 64), bc="dirichlet")
+    >>> solver = kl.PoissonSolver(g, shift=1.0)
+    >>> f = np.ones(g.shape)
+    >>> u = solver.solve(f)
+    >>> A = kl.laplacian(g) - 1.0 * kl.kron_sum(np.eye(64), np.zeros((64, 64)))
+    >>> bool(np.allclose(A @ u.ravel(), f.ravel()))
+    True
+    >>> solver.info["method"], solver.info["transforms"]
+    ('fft', ('dst1', 'dst1'))
+
+    A coefficient that jumps by 100x, solved by multigrid:
+
+    >>> a = np.where(g.mesh()[0] < 0.5, 1.0, 100.0)
+    >>> solver = kl.PoissonSolver(g, coeff=a)
+    >>> u = solver.solve(f)
+    >>> solver.info["method"], bool(solver.info["residual"] <= 1e-10)
+    ('multigrid', True)
+    >>> bool(np.allclose(kl.diffusion(g, a) @ u.ravel(), f.ravel()))
+    True
+
+    An option of another method is refused:
+
+    >>> kl.PoissonSolver(g, method="fft", amg="sa")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: method='fft' does not take the option 'amg': it is an option of method ...
+    """
+
+    def __init__(
+        self,
+        grid: Grid,
+        *,
+        shift: float = 0.0,
+        method: str = "auto",
+        coeff=None,
+        mask=None,
+        mask_values=None,
+        tol: float = 1e-10,
+        on_nonconvergence: str = "raise",
+        backend: str | None = None,
+        **options,
+    ):
+        start = time.perf_counter()
+        grid = self.grid = check_grid(grid)
+        self.shift = check_real(shift, "shift")
+        self.tol = check_tolerance(tol)
+        self.on_nonconvergence = check_choice(
+            on_nonconvergence, "on_nonconvergence", ("raise", "warn")
+        )
+        self.backend = check_backend(backend)
+        self._mask = check_mask(mask, grid)
+        if mask_values is not None and self._mask is None:
+            raise ValueError("mask_values needs a mask (mask=None was given)")
+        self._mask_values = check_mask_values(mask_values, grid, self._mask)
+        self._coeff = None if coeff is None else coefficient_array(grid, coeff)
+        problem = Problem(
+            grid, self.shift, self._coeff, self._mask, array_module(self.backend), self.tol
+        )
+        self.singular = problem.singular
+        method_class = resolve(method, problem, options)
+        options = method_class.check_options(problem, options)
+        if self.shift < 0 and self._coeff is None and self._mask is None:
+            # The same refusal from every method that takes an indefinite
+            # shift: the eigenvalues of the full-grid Laplacian are known.
+            check_regular_shift(grid, self.shift)
+        self._method = method_class(problem, **options)
+        self.method = method_class.name
+        self.info = {
+            "method": self.method,
+            "setup_time": time.perf_counter() - start,
+            "unknowns": problem.unknowns,
+            **self._method.info,
+            "solve_time": None,
+            "iterations": None,
+            "residual": None,
+        }
+
+    def solve(self, f, *, boundary=None, mask_values=None, project: bool = False,
+              overwrite_f: bool = False):
+        """Solve ``(Delta_h - shift) u = f`` (or ``(div(a grad) - shift) u = f``).
+
+        Parameters
+        ----------
+        f : array_like of shape ``grid.shape``
+            Right-hand side; real or complex, float32 or float64 (integers
+            are read as float64). Not modified unless ``overwrite_f``.
+        boundary : dict, optional
+            ``{(axis, side): value}`` with ``side`` 0 (low) or 1 (high) and
+            ``value`` a scalar or an array of the face's shape: ``u`` on a
+            Dirichlet side, the outward normal derivative on a Neumann side.
+            Homogeneous (zero) data by default. With ``coeff``, each value
+            is scaled by the coefficient of the adjacent cell: ``a g / h**2``
+            and ``a q / h`` move to the right-hand side.
+        mask_values : float or array_like, optional
+            Values outside the mask for this solve (default: the solver's
+            ``mask_values``). Only with a mask.
+        project : bool, optional
+            Singular problems only (every axis periodic or Neumann-Neumann,
+            ``shift == 0``): remove the mean of the right-hand side (boundary
+            fluxes included) instead of raising when it is not zero.
+        overwrite_f : bool, optional
+            Allow ``f`` to be used as workspace (a read-only ``f`` is copied).
+
+        Returns
+        -------
+        ndarray of shape ``grid.shape``
+            ``u``, of the dtype of ``f`` (float64 for integer input; complex
+            if ``mask_values`` or the boundary data are). For a singular
+            problem, the solution with zero mean. With a mask,
+            ``mask_values`` outside it.
+
+        Raises
+        ------
+        TypeError
+            ``f``, ``boundary`` or ``mask_values`` is not numeric (or
+            ``boundary`` not a dict).
+        ValueError
+            Wrong shape, NaN or inf, data so large that the solve
+            overflows, bad boundary data, bad ``mask_values``, or
+            (singular problems) a right-hand side whose mean is not zero.
+        RuntimeError
+            ``f`` is a cupy array and this solver runs on the CPU.
+        ConvergenceError
+            ``"cg"``, ``"multigrid"`` or ``"gmg"`` did not reach ``tol``.
+
+        Examples
+        --------
+        ``u = x (1 - x) + y`` on the unit square has ``Delta u = -2``; with
+        its boundary values the five-point stencil reproduces it exactly:
+
+        >>> import numpy as np
+        >>> import kronlap as kl
+        >>> g = kl.Grid((31, 31))
+        >>> x, y = g.mesh()
+        >>> solver = kl.PoissonSolver(g, method="gmg")
+        >>> side = g.coords[0] * (1 - g.coords[0])
+        >>> boundary = {(0, 0): g.coords[1], (0, 1): g.coords[1], (1, 0): side, (1, 1): side + 1}
+        >>> u = solver.solve(np.full(g.shape, -2.0), boundary=boundary)
+        >>> bool(np.allclose(u, x * (1 - x) + y))
+        True
+        """
+        f = to_backend(f, self.backend)
+        rhs = check_rhs(f, self.grid)
+        if mask_values is not None:
+            if self._mask is None:
+                raise ValueError("mask_values needs a mask (the solver has mask=None)")
+            values = check_mask_values(mask_values, self.grid, self._mask)
+        else:
+            values = self._mask_values
+        # Copy only when the right-hand side must change (boundary data, a
+        # projection) and the caller's array is not ours to change; a
+        # read-only array (np.broadcast_to, a memory map) is not workspace.
+        owned = overwrite_f and rhs is f and getattr(rhs.flags, "writeable", True)
+        if boundary is not None or (self.singular and project):
+            if not owned:
+                rhs, owned = rhs.copy(), True
+            if self._coeff is None:
+                rhs = fold_boundary(rhs, self.grid, boundary, promote=True)
+            else:
+                rhs = fold_diffusion_boundary(
+                    rhs, self.grid, self._coeff, boundary, promote=True
+                )
+        if self.singular:
+            enforce_compatibility(rhs, project)
+        start = time.perf_counter()
+        # An overflow shows in the result, which is checked below: one clear
+        # error instead of numpy's warnings from deep inside a transform.
+        with np.errstate(over="ignore", invalid="ignore"):
+            u, iterations, residual = self._method.solve(rhs, values, owned)
+        if self.singular and not self._method.zero_mean:
+            u -= u.mean()
+        if has_nonfinite(u):
+            raise ValueError(
+                f"the solution overflowed to inf or NaN in {u.dtype} (max |f| = "
+                f"{float(abs(rhs).max()):.3g}); scale f and the boundary data down and the "
+                f"answer up by the same factor"
+            )
+        self.info.update(
+            solve_time=time.perf_counter() - start, iterations=iterations, residual=residual
+        )
+        if residual is not None and not residual <= self.tol:
+            message = (
+                f"method={self.method!r} reached relative residual {residual:.3e} after "
+                f"{iterations} iterations, short of tol={self.tol:.1e}"
+            )
+            if self.on_nonconvergence == "raise":
+                raise ConvergenceError(message)
+            warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        return u
+
+    def __repr__(self):
+        return f"PoissonSolver({self.grid!r}, shift={self.shift}, method={self.method!r})"
+
+
+def solve_poisson(
+    f,
+    grid: Grid,
+    *,
+    shift: float = 0.0,
+    boundary=None,
+    method: str = "auto",
+    tol: float = 1e-10,
+    backend: str | None = None,
+    project: bool = False,
+    coeff=None,
+    mask=None,
+    mask_values=None,
+    **options,
+):
+    """Solve ``(Delta_h - shift) u = f`` on ``grid``; ``shift >= 0`` is screened Poisson.
+
+    ``Delta_h`` is :func:`kronlap.laplacian` of ``grid``, or
+    ``div(a grad)`` (:func:`kronlap.diffusion`) with ``coeff=a``; boundary
+    data enter through ``boundary``; ``mask`` restricts the unknowns to part
+    of the grid. This sets up a :class:`PoissonSolver` and solves once;
+    build the solver yourself to reuse the setup.
+
+    Parameters
+    ----------
+    f : array_like of shape ``grid.shape``
+        Right-hand side (numpy or cupy; real or complex).
+    grid : Grid
+    shift : float, optional
+        ``s`` in ``(Delta_h - s I) u = f``.
+    boundary : dict, optional
+        ``{(axis, side): value}``: Dirichlet values or outward normal
+        derivatives (Neumann) per face; see :meth:`PoissonSolver.solve`.
+    method : {"auto", "fft", "eig", "multigrid", "gmg", "cg", "direct"}, optional
+        See :class:`PoissonSolver`.
+    tol : float, optional
+        Relative residual for iterative methods.
+    backend : {None, "numpy", "cupy"}, optional
+        Array library; ``None`` follows ``f`` (a cupy array runs on the
+        GPU); ``"cupy"`` moves numpy ``f`` to the GPU, ``"numpy"`` moves cupy
+        ``f`` to the host. See :class:`PoissonSolver` for the GPU methods.
+    project : bool, optional
+        Singular problems: project the mean of ``f`` away instead of raising.
+    coeff : float, array_like or callable, optional
+        Diffusion coefficient ``a > 0`` (array of ``grid.shape``, scalar, or
+        ``coeff(*grid.mesh())``); see :class:`PoissonSolver`.
+    mask : array_like of bool, optional
+        ``True`` where ``u`` is unknown; other points are held at
+        ``mask_values`` (default 0).
+    mask_values : float or array_like, optional
+        Values of ``u`` outside ``mask``.
+    **options
+        The method's options, as for :class:`PoissonSolver` (including
+        ``on_nonconvergence``).
+
+    Returns
+    -------
+    ndarray of shape ``grid.shape``
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad input (the message names the argument).
+    RuntimeError
+        ``backend="cupy"`` where it cannot run.
+    ConvergenceError
+        An iterative method missed ``tol``.
+
+    Examples
+    --------
+    ``u = x (1 - x)`` has ``u'' = -2`` and is reproduced exactly:
+
+    >>> import numpy as np
+    >>> import kronlap as kl
+    >>> g = kl.Grid(7)
+    >>> u = kl.solve_poisson(np.full(7, -2.0), g)
+    >>> x = g.coords[0]
+    >>> bool(np.allclose(u, x * (1 - x)))
+    True
+
+    Poisson on a disk inside the unit square, ``u`` given outside it. The
+    quadratic ``u = r0**2 - r**2`` has ``Delta u = -4`` and the five-point
+    stencil differentiates it exactly, so holding ``u`` at its values
+    outside the disk reproduces it inside:
+
+    >>> g = kl.Grid((65, 65))
+    >>> x, y = g.mesh()
+    >>> exact = 0.4**2 - (x - 0.5) ** 2 - (y - 0.5) ** 2
+    >>> disk = exact > 0
+    >>> u = kl.solve_poisson(np.full(g.shape, -4.0), g, mask=disk, mask_values=exact)
+    >>> bool(np.allclose(u, exact))
+    True
+    """
+    solver = PoissonSolver(
+        grid,
+        shift=shift,
+        method=method,
+        backend=check_backend(backend, f),
+        tol=tol,
+        coeff=coeff,
+        mask=mask,
+        mask_values=mask_values,
+        **options,
+    )
+    return solver.solve(f, boundary=boundary, project=project)

@@ -1,0 +1,211 @@
+"""The problem a solver is set up for, and the checks of what a solve is given.
+
+A :class:`Problem` holds what every method needs: the grid, the shift, the
+coefficient and mask (validated, private copies), the array module, whether
+the operator is singular. The functions below check the right-hand side,
+the mask and its values, and the singular-problem rule; the serial and the
+distributed solvers share them.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..grid import Grid
+
+__all__ = [
+    "Problem",
+    "check_mask",
+    "check_mask_values",
+    "check_rhs",
+    "check_tridiagonal_axis",
+    "check_zero_mean",
+    "enforce_compatibility",
+    "has_nonfinite",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """``(L - shift) u = f`` on ``grid``: ``L`` the Laplacian, or ``div(a grad)`` with ``coeff``.
+
+    Attributes
+    ----------
+    grid : Grid
+    shift : float
+    coeff : ndarray or None
+        The coefficient at every grid point (:func:`kronlap.coefficient_array`).
+    mask : ndarray of bool or None
+        ``True`` at the unknowns.
+    xp : module
+        ``numpy`` or ``cupy``: where the solves run.
+    tol : float
+        Relative residual iterative methods must reach.
+    """
+
+    grid: Grid
+    shift: float
+    coeff: object
+    mask: object
+    xp: object
+    tol: float
+
+    @property
+    def singular(self) -> bool:
+        """Every axis periodic or Neumann-Neumann, no shift, every point unknown."""
+        return (
+            self.grid.is_singular
+            and self.shift == 0.0
+            and (self.mask is None or bool(self.mask.all()))
+        )
+
+    @property
+    def unknowns(self) -> int:
+        return self.grid.size if self.mask is None else int(self.mask.sum())
+
+
+def check_mask(mask, grid: Grid):
+    """Validate ``mask``; return a private bool copy or None."""
+    if mask is None:
+        return None
+    arr = np.asarray(mask)
+    if arr.dtype != bool:
+        raise TypeError(
+            f"mask must be a boolean array (True = unknown), got dtype {arr.dtype}; "
+            f"compare or cast explicitly, e.g. mask=(m != 0)"
+        )
+    if arr.shape != grid.shape:
+        raise ValueError(f"mask must have shape grid.shape={grid.shape}, got {arr.shape}")
+    if not arr.any():
+        raise ValueError("mask must have at least one True point (an unknown), got none")
+    return np.array(arr, dtype=bool, order="C")
+
+
+def check_mask_values(values, grid: Grid, mask=None) -> np.ndarray:
+    """Validate ``mask_values``: a finite scalar or array of ``grid.shape``.
+
+    Entries inside ``mask`` are ignored, as documented: they may be anything
+    (NaN included) and are zeroed in the returned copy.
+    """
+    if values is None:
+        return np.zeros(())
+    arr = np.asarray(values)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"mask_values must be numeric, got dtype {arr.dtype}")
+    if arr.ndim != 0 and arr.shape != grid.shape:
+        raise ValueError(
+            f"mask_values must be a scalar or an array of grid.shape={grid.shape}, got shape "
+            f"{arr.shape}"
+        )
+    dtype = np.complex128 if np.iscomplexobj(arr) else np.float64
+    values = np.array(arr, dtype=dtype)
+    if values.ndim and mask is not None:
+        values[mask] = 0
+    if not np.all(np.isfinite(values)):
+        raise ValueError("mask_values contains NaN or inf outside the mask")
+    return values
+
+
+def check_rhs(f, grid: Grid) -> np.ndarray:
+    """Validate ``f`` (numpy or cupy); return it, or a float32/float64/complex C-ordered copy."""
+    xp = get_array_module(f)
+    arr = xp.asarray(f)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"f must be a numeric array, got dtype {arr.dtype}")
+    if arr.shape != grid.shape:
+        raise ValueError(f"f must have shape grid.shape={grid.shape}, got {arr.shape}")
+    if arr.dtype in (np.float32, np.float64, np.complex64, np.complex128):
+        dtype = arr.dtype
+    elif np.iscomplexobj(arr):
+        dtype = np.complex128
+    else:
+        dtype = np.float64
+    if has_nonfinite(arr):
+        raise ValueError("f contains NaN or inf")
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    if not xp.isfinite(total):
+        # Finite entries whose sum overflows: every transform and norm of the
+        # solve would overflow too and return NaN.
+        raise ValueError(
+            f"f is too large to solve in {np.dtype(dtype).name}: "
+            f"its entries are finite (max |f| = {float(abs(arr).max()):.3g}) but their sum "
+            f"overflows; scale f down and the answer up by the same factor"
+        )
+    if dtype != arr.dtype or not arr.flags.c_contiguous:
+        return xp.array(arr, dtype=dtype, order="C")
+    return arr
+
+
+def has_nonfinite(arr) -> bool:
+    """Whether ``arr`` (numpy or cupy) has a NaN or inf entry.
+
+    A sum is NaN or inf if any entry is (one pass, no temporary); only then
+    look closer, since a sum of finite entries can also overflow.
+    """
+    xp = get_array_module(arr)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    return not bool(xp.isfinite(total)) and not bool(xp.all(xp.isfinite(arr)))
+
+
+def enforce_compatibility(rhs, project: bool) -> None:
+    """Singular problems: the right-hand side must have zero mean."""
+    mean = rhs.mean()
+    if project:
+        rhs -= mean
+        return
+    # Rounding in a (pairwise) sum of N terms stays well below sqrt(N) eps
+    # times their largest magnitude. Reductions without BLAS: a BLAS norm
+    # can stall on busy machines.
+    if np.iscomplexobj(rhs):
+        scale = float(np.abs(rhs).max())
+    else:
+        scale = max(abs(float(rhs.max())), abs(float(rhs.min())))
+    check_zero_mean(mean, scale, rhs.size, rhs.real.dtype)
+
+
+def check_tridiagonal_axis(value, grid, shift: float = 0.0) -> None:
+    """``"auto"``, None or a non-periodic axis (an int, not a bool) of ``grid``.
+
+    An axis is refused for a negative ``shift``: the sweep eliminates
+    without pivoting, which is stable only for the definite operator.
+    """
+    if value not in ("auto", None) and not (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and 0 <= value < grid.ndim
+        and grid.bc[value][0] != "periodic"
+    ):
+        raise ValueError(
+            f"tridiagonal_axis must be 'auto', None or a non-periodic axis in "
+            f"[0, {grid.ndim}), got {value!r}"
+        )
+    if value not in ("auto", None) and shift < 0:
+        raise ValueError(
+            f"tridiagonal_axis={value!r} needs shift >= 0: the tridiagonal sweep does not "
+            f"pivot, which is stable only for a definite operator, and shift={shift} makes it "
+            f"indefinite; pass tridiagonal_axis='auto' or None to transform every axis"
+        )
+
+
+def check_zero_mean(mean, scale, size: int, dtype, where: str = "") -> None:
+    """Refuse a mean above the rounding of a sum of ``size`` terms of magnitude ``scale``.
+
+    Shared by the serial and the distributed solvers (``where`` names the
+    domain the mean was taken over, for the message).
+    """
+    eps = np.finfo(dtype).eps
+    if abs(mean) > 4.0 * math.sqrt(size) * eps * scale:
+        raise ValueError(
+            f"f is incompatible with this singular problem (every axis periodic or "
+            f"Neumann-Neumann, shift=0): its mean{where}, boundary fluxes included, is "
+            f"{complex(mean) if np.iscomplexobj(mean) else float(mean):.6g} "
+            f"(max |f| = {scale:.6g}) but must be zero; fix the data or pass "
+            f"project=True to remove the mean"
+        )

@@ -1,0 +1,117 @@
+"""The assembled system ``S = -(L - shift)`` on the unknowns, and moving vectors to and from it."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..coefficients import diffusion
+from ..operators import laplacian
+
+__all__ = [
+    "AssembledSystem",
+    "negated",
+    "on_grid",
+    "shifted_operator",
+    "solution_dtype",
+    "solve_parts",
+]
+
+
+def shifted_operator(grid, shift: float = 0.0, coeff=None):
+    """``L - shift I`` as CSR: ``L`` the Laplacian, or ``div(a grad)`` with ``coeff``.
+
+    The operator every assembled method and the comparison tool solve with.
+
+    Examples
+    --------
+    >>> import kronlap as kl
+    >>> shifted_operator(kl.Grid(3, lengths=4.0), 1.0).toarray()
+    array([[-3.,  1.,  0.],
+           [ 1., -3.,  1.],
+           [ 0.,  1., -3.]])
+    """
+    A = laplacian(grid) if coeff is None else diffusion(grid, coeff)
+    if shift:
+        A = (A - shift * sp.eye_array(grid.size, format="csr")).tocsr()
+    return A
+
+
+class AssembledSystem:
+    """``S = -(L - shift)``, positive (semi)definite, restricted to the unknowns.
+
+    ``L`` is :func:`laplacian` or :func:`diffusion`; with a mask, ``matrix``
+    holds the rows and columns of the masked points and ``coupling`` the
+    columns of the fixed points, which move to the right-hand side.
+    ``(L - s) u = f`` becomes ``S x = restrict(f)``.
+    """
+
+    def __init__(self, grid, shift, coeff, mask):
+        A = shifted_operator(grid, shift, coeff)
+        A.data *= -1.0  # in place: no second copy of a large matrix
+        self.shape = grid.shape
+        if mask is None:
+            self.matrix, self.coupling, self.inside, self.outside = A, None, None, None
+        else:
+            flat = mask.ravel()
+            self.inside, self.outside = np.flatnonzero(flat), np.flatnonzero(~flat)
+            rows = A[self.inside]
+            self.matrix = rows[:, self.inside].tocsr()
+            self.coupling = rows[:, self.outside].tocsr()
+
+    def restrict(self, rhs, values):
+        """``-f`` at the unknowns, minus the couplings to the fixed values: a new flat array."""
+        if self.inside is None:
+            return negated(rhs)
+        flat = rhs.reshape(-1)
+        b = np.negative(
+            flat[self.inside], dtype=np.result_type(flat.dtype, values.dtype, np.float64)
+        )
+        if values.ndim:
+            b -= self.coupling @ values.reshape(-1)[self.outside]
+        elif values != 0:
+            b -= values * self.coupling.sum(axis=1)
+        return b
+
+    def expand(self, x, values, dtype):
+        """Grid array with ``x`` at the unknowns and ``values`` elsewhere."""
+        if self.inside is None:
+            return on_grid(x, self.shape, dtype)
+        u = np.empty(self.shape, dtype=solution_dtype(dtype, x))
+        u[...] = values
+        u.reshape(-1)[self.inside] = x
+        return u
+
+
+def negated(rhs):
+    """``-f`` as a new flat array, at least double precision: every grid point an unknown."""
+    flat = rhs.reshape(-1)
+    return np.negative(flat, dtype=np.promote_types(flat.dtype, np.float64))
+
+
+def solution_dtype(dtype, x):
+    """The solution's dtype: ``dtype`` (the right-hand side's), widened by a complex ``x``."""
+    return np.result_type(dtype, x.dtype) if np.iscomplexobj(x) else dtype
+
+
+def on_grid(x, shape, dtype):
+    """The flat solution of every grid point as a grid array (no copy where types agree)."""
+    return x.reshape(shape).astype(solution_dtype(dtype, x), copy=False)
+
+
+def solve_parts(solve, matrix, b):
+    """Run a real ``solve(b) -> (x, iterations, residual)`` on a real or complex ``b``.
+
+    A complex ``b`` is solved as its real and imaginary parts; the residual
+    of the sum is computed with ``matrix``.
+    """
+    if not np.iscomplexobj(b):
+        return solve(b)
+    re, it_re, res_re = solve(b.real.copy())
+    im, it_im, res_im = solve(b.imag.copy())
+    x = re + 1j * im
+    if res_re is None:
+        return x, None, None
+    norm_b = np.linalg.norm(b)
+    residual = float(np.linalg.norm(b - matrix @ x) / norm_b) if norm_b else 0.0
+    return x, it_re + it_im, residual
