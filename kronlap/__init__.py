@@ -13,7 +13,6 @@ kronlap's geometric multigrid), :mod:`kronlap.solvers` (the
 mpi4py and the comparison tools load when they are used.
 """
 
-from . import image as image
 from .coefficients import diffusion
 from .convolution import circulant, circulant_eigenvalues, cyclic_convolve
 from .grid import Grid
@@ -53,17 +52,21 @@ __all__ = [
 
 # Public names whose modules load on first use (PEP 562): multigrid brings pyamg.
 _LAZY = {"GeometricMultigrid": "multigrid", "amg_hierarchy": "multigrid"}
+_SUBPACKAGES = ("compare", "distributed", "image", "multigrid")
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    elif name in _SUBPACKAGES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBPACKAGES))
