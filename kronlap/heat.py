@@ -12,7 +12,7 @@ from .backend import array_module, check_backend, float_dtype, get_array_module,
 from .boundary import fold_boundary, split_complex
 from .grid import Grid
 from .solvers import PoissonSolver
-from .spectral import SpectralSolver
+from .spectral import SpectralSolver, heat_frames
 
 __all__ = ["solve_heat", "HEAT_METHODS"]
 
@@ -279,15 +279,13 @@ def _exact(u0, grid, times, kappa, boundary):
         # drops the constant mode, i.e. solves with the mean projected away.
         steady = propagator.solve(xp.asarray(-source, dtype=u0.dtype))
     coeffs = propagator.forward(u0 - steady, overwrite=True)
-    lam = kappa * propagator.eigenvalue_sum(real=True)
+    rates = kappa * propagator.eigenvalue_sum(real=True)
+
+    def backward(c, out):
+        out[...] = propagator.inverse(c, real=True)
+
     frames = xp.empty((len(times),) + grid.shape, dtype=u0.dtype)
-    for k, time in enumerate(times):
-        decayed = coeffs * xp.exp(time * lam).astype(coeffs.real.dtype, copy=False)
-        frames[k] = propagator.inverse(decayed, real=True)
-        frames[k] += steady
-        if drift:
-            frames[k] += time * kappa * drift
-    return frames
+    return heat_frames(coeffs, rates, times, backward, frames, steady=steady, drift=kappa * drift)
 
 
 def _stepping(u0, grid, plans, kappa, dt, boundary, coeff, method, solvers, bar):

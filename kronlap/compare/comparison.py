@@ -19,14 +19,12 @@ import time
 import traceback
 
 import numpy as np
-import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .._memory import check_memory
 from .._validation import check_grid, check_real, check_tolerance
 from ..boundary import fold_boundary
 from ..grid import Grid
-from ..operators import laplacian
 from .memory import PeakMemory
 
 __all__ = [
@@ -189,16 +187,15 @@ def check_comparison_memory(grid: Grid, coeff: str | None = None) -> float:
 
 def _system(grid, shift, coeff_values, f, boundary):
     """Assembled ``A = Delta_h - shift`` (or the diffusion operator) and folded ``b``."""
+    from ..solvers import shifted_operator
+
+    A = shifted_operator(grid, shift, coeff_values)
     if coeff_values is None:
-        A = laplacian(grid)
         b = fold_boundary(f.copy(), grid, boundary)
     else:
-        from ..coefficients import diffusion, fold_diffusion_boundary
+        from ..coefficients import fold_diffusion_boundary
 
-        A = diffusion(grid, coeff_values)
         b = fold_diffusion_boundary(f.copy(), grid, coeff_values, boundary)
-    if shift:
-        A = (A - shift * sp.eye_array(grid.size, format="csr")).tocsr()
     return A, b
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from .._validation import check_grid, check_positive, check_times
 from ..boundary import fold_boundary
 from ..grid import Grid
+from ..spectral import heat_frames
 from .solver import PoissonSolver, _check_local_array, _collective, _mpi
 
 __all__ = ["solve_heat", "HEAT_METHODS"]
@@ -120,16 +121,17 @@ def _exact_heat(solver, u0, times, kappa, boundary):
         if grid.is_singular:
             drift = comm.allreduce(float(source.sum()), op=MPI.SUM) / grid.size
         steady = solver.solve(-source, project=grid.is_singular)
-    coefficients = transform.forward(u0 - steady).copy()
-    rates = kappa * transform.eigenvalue_sum()
+    coefficients = transform.forward(u0 - steady) * transform.scale  # a copy, scaled
+
+    def backward(c, out):
+        transform.coefficients[...] = c
+        transform.backward(out)
+
     frames = np.empty((len(times),) + solver.local_shape)
-    for k, t in enumerate(times):
-        np.multiply(coefficients, transform.scale * np.exp(t * rates), out=transform.coefficients)
-        transform.backward(frames[k])
-        frames[k] += steady
-        if drift:
-            frames[k] += t * kappa * drift
-    return frames
+    rates = kappa * transform.eigenvalue_sum()
+    return heat_frames(
+        coefficients, rates, times, backward, frames, steady=steady, drift=kappa * drift
+    )
 
 
 def _complex_parts(boundary):

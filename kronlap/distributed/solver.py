@@ -15,7 +15,12 @@ from .._validation import check_grid, check_real
 from ..boundary import check_boundary, fold_boundary
 from ..grid import Grid
 from ..solvers import check_tridiagonal_axis, check_zero_mean
-from ..spectral import TridiagonalSweep
+from ..spectral import (
+    TridiagonalSweep,
+    check_regular_shift,
+    inverse_eigenvalues,
+    singular_shift_error,
+)
 from .transform import DistributedTransform, pick_tridiagonal_axis, require_mpi
 
 __all__ = ["PoissonSolver", "solve_poisson", "METHODS"]
@@ -195,16 +200,13 @@ class PoissonSolver:
             # holds it.
             singular = self.singular and transform.owns_constant_mode
             return TridiagonalSweep(self.grid, self.tridiagonal_axis, total, np.float64, singular)
-        with np.errstate(divide="ignore", over="ignore"):
-            inverse = transform.scale / total
-        if self.singular and transform.owns_constant_mode:
-            inverse[(0,) * inverse.ndim] = 0.0
+        if self.shift < 0:
+            check_regular_shift(self.grid, self.shift)  # the same on every rank
+        constant_mode = self.singular and transform.owns_constant_mode
+        inverse = inverse_eigenvalues(total, scale=transform.scale, constant_mode=constant_mode)
         finite = bool(np.all(np.isfinite(inverse)))
         if not self.comm.allreduce(finite, op=_mpi().LAND):
-            raise ValueError(
-                f"shift={self.shift} is (numerically) an eigenvalue of the Laplacian: the "
-                f"system is singular"
-            )
+            raise singular_shift_error(self.shift)
         return inverse
 
     def local_coords(self) -> tuple[np.ndarray, ...]:

@@ -24,7 +24,7 @@ import numpy as np
 
 from .._memory import check_memory
 from ..grid import Grid
-from ..spectral import AxisTransform, axis_eigenvalues, eigenvalue_sum, sweep_axis
+from ..spectral import AxisTransform, axis_eigenvalues, eigenvalue_sum, sweep_axis, transform_kind
 
 __all__ = ["DistributedTransform", "DECOMPOSITIONS", "require_mpi", "pick_tridiagonal_axis"]
 
@@ -82,12 +82,9 @@ def _axis_kind(n: int, pair) -> str:
     (``n // 2 + 1 < n``), which mpi4py-fft relies on to switch the data
     type from real to complex between stages.
     """
-    low, high = pair
-    if low == "periodic":
-        return "fft" if n > 2 else "dct2"
-    if low != high:
-        return "dense"
-    return "dst1" if low == "dirichlet" else "dct2"
+    if pair[0] == "periodic" and n <= 2:
+        return "dct2"
+    return transform_kind(pair)
 
 
 def pick_tridiagonal_axis(grid: Grid, shift: float, ranks: int):

@@ -15,8 +15,16 @@ and the Laplacian, a Kronecker sum, is diagonalized by applying them along
 every axis; its eigenvalues are the sums of the 1D ones.
 """
 
-from .axis import AxisTransform
-from .eigen import axis_eigenvalues, check_regular_shift, eigenvalue_sum, eigenvalues
+from .axis import AxisTransform, transform_kind
+from .eigen import (
+    axis_eigenvalues,
+    check_regular_shift,
+    eigenvalue_sum,
+    eigenvalues,
+    inverse_eigenvalues,
+    singular_shift_error,
+)
+from .propagator import heat_frames
 from .solver import SpectralSolver
 from .sweep import TridiagonalSweep, sweep_axis
 
@@ -28,5 +36,9 @@ __all__ = [
     "check_regular_shift",
     "eigenvalue_sum",
     "eigenvalues",
+    "heat_frames",
+    "inverse_eigenvalues",
+    "singular_shift_error",
     "sweep_axis",
+    "transform_kind",
 ]

@@ -10,7 +10,29 @@ from ..backend import fft_transforms
 from ..operators import second_difference
 from .eigen import axis_eigenvalues
 
-__all__ = ["AxisTransform"]
+__all__ = ["AxisTransform", "transform_kind"]
+
+# The kinds name the transform pairs of kronlap._transforms: kind, "i" + kind.
+_FAST_KINDS = {"periodic": "fft", "dirichlet": "dst1", "neumann": "dct2"}
+
+
+def transform_kind(pair, *, dense: bool = False) -> str:
+    """Which diagonalizer an axis with sides ``pair`` gets (a transform kind).
+
+    The one table of which transform an axis gets, for the serial and the
+    distributed solvers: the FFT for a periodic axis (the convolution rule),
+    the DST-I for Dirichlet and the DCT-II for Neumann on both sides, dense
+    eigenvectors for mixed sides (or everywhere with ``dense``).
+
+    Examples
+    --------
+    >>> transform_kind(("dirichlet", "dirichlet")), transform_kind(("dirichlet", "neumann"))
+    ('dst1', 'dense')
+    """
+    low, high = pair
+    if dense or low != high:
+        return "dense"
+    return _FAST_KINDS[low]
 
 
 class AxisTransform:
@@ -73,13 +95,10 @@ class AxisTransform:
         self.xp = np if xp is None else xp
         self._fft = fft_transforms(self.xp)
         self._bases = {}  # the dense eigenbasis on self.xp, per real dtype
-        low, high = pair
-        if dense or low != high:
-            self.kind = "dense"
+        self.kind = transform_kind(pair, dense=dense)
+        if self.kind == "dense":
             self._vectors, self.lam = _dense_eigenbasis(n, h, pair)
         else:
-            # The kind names the transform pair of _transforms: kind, "i" + kind.
-            self.kind = {"periodic": "fft", "dirichlet": "dst1", "neumann": "dct2"}[low]
             self.lam = axis_eigenvalues(n, h, pair)
 
     def forward(self, x, axis: int, workers=None, overwrite: bool = False):

@@ -9,7 +9,14 @@ from ..convolution import circulant_eigenvalues
 from ..grid import Grid
 from ..operators import second_difference
 
-__all__ = ["axis_eigenvalues", "eigenvalues", "eigenvalue_sum", "check_regular_shift"]
+__all__ = [
+    "axis_eigenvalues",
+    "check_regular_shift",
+    "eigenvalue_sum",
+    "eigenvalues",
+    "inverse_eigenvalues",
+    "singular_shift_error",
+]
 
 
 def axis_eigenvalues(n: int, h: float, pair) -> np.ndarray:
@@ -177,3 +184,32 @@ def check_regular_shift(grid: Grid, shift: float) -> None:
             f"shift={shift!r} is an eigenvalue of the Laplacian to rounding (nearest at "
             f"distance {gap:.3g}, spectrum scale {scale:.3g}): (Delta_h - shift) is singular"
         )
+
+
+def inverse_eigenvalues(shifted, *, scale: float = 1.0, constant_mode: bool = False):
+    """``scale / (lam - shift)`` for the shifted eigenvalues ``lam - shift``.
+
+    The one division of every spectral solve, serial, distributed and GPU.
+    ``constant_mode`` (a singular problem whose constant mode is entry
+    ``(0, 0, ...)`` here) sets that entry to 0, which returns the zero-mean
+    solution. Entries that overflow are inf: the caller checks them (see
+    :func:`singular_shift_error`).
+
+    Examples
+    --------
+    >>> inverse_eigenvalues(np.array([0.0, -2.0, -4.0]), constant_mode=True)
+    array([ 0.  , -0.5 , -0.25])
+    """
+    with np.errstate(divide="ignore", over="ignore"):
+        inverse = scale / np.broadcast_to(shifted, np.shape(shifted))
+    if constant_mode:
+        inverse[(0,) * inverse.ndim] = 0.0
+    return inverse
+
+
+def singular_shift_error(shift) -> ValueError:
+    """The error for a shift at which ``(Delta_h - shift)`` is singular to rounding."""
+    return ValueError(
+        f"shift={shift!r} is an eigenvalue of the Laplacian to rounding: (Delta_h - shift) is "
+        f"singular"
+    )

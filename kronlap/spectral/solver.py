@@ -9,7 +9,12 @@ import scipy.fft
 
 from ..grid import Grid
 from .axis import AxisTransform
-from .eigen import check_regular_shift, eigenvalue_sum
+from .eigen import (
+    check_regular_shift,
+    eigenvalue_sum,
+    inverse_eigenvalues,
+    singular_shift_error,
+)
 from .sweep import TridiagonalSweep, sweep_axis
 
 __all__ = ["SpectralSolver"]
@@ -189,17 +194,11 @@ class SpectralSolver:
             if self.tridiagonal_axis is None:
                 if self.shift < 0:
                     check_regular_shift(self.grid, self.shift)
-                with np.errstate(divide="ignore", over="ignore"):
-                    inverse = 1.0 / np.broadcast_to(total, total.shape)
-                if self.singular:
-                    inverse.flat[0] = 0.0
-                elif not np.all(np.isfinite(inverse)):
+                inverse = inverse_eigenvalues(total, constant_mode=self.singular)
+                if not np.all(np.isfinite(inverse)):
                     # a positive shift below the smallest normal number, on a grid whose
                     # Laplacian has the eigenvalue 0
-                    raise ValueError(
-                        f"shift={self.shift!r} is an eigenvalue of the Laplacian to rounding: "
-                        f"(Delta_h - shift) is singular"
-                    )
+                    raise singular_shift_error(self.shift)
                 self._denominators[key] = self.xp.asarray(inverse.astype(dtype))
             else:
                 self._denominators[key] = TridiagonalSweep(

@@ -28,11 +28,13 @@ def _fft_cost(length: int) -> float:
     return float(min(cost, bluestein))
 
 
-# Cost model for choosing the tridiagonal axis, in nanoseconds, measured with
-# scipy 1.17 / pocketfft and OpenBLAS on 2 cores: one 1D transform costs about
-# _FFT_NS_PER_COST * _fft_cost(length) per point, a dense eigenbasis product
-# _DENSE_NS_PER_N * n per point, and the Thomas sweep _THOMAS_NS_PER_POINT per
-# point plus _THOMAS_NS_PER_STEP per step along the axis (Python overhead).
+# Cost model for choosing the tridiagonal axis, in nanoseconds: one 1D
+# transform costs about _FFT_NS_PER_COST * _fft_cost(length) per point, a
+# dense eigenbasis product _DENSE_NS_PER_N * n per point, and the Thomas sweep
+# _THOMAS_NS_PER_POINT per point plus _THOMAS_NS_PER_STEP per step along the
+# axis (Python overhead). Only the ratios between the constants matter for
+# the choice; their calibration (machine, libraries) is recorded in
+# benchmarks/RESULTS.md.
 _FFT_NS_PER_COST = 0.17
 _DENSE_NS_PER_N = 0.018
 _THOMAS_NS_PER_POINT = 2.0
