@@ -20,10 +20,9 @@ import argparse
 from pathlib import Path
 
 import kronlap as kl
-from kronlap.compare import PEER_METHODS, compare, format_table
-from kronlap.compare import plot_comparison
+from kronlap.compare import PEER_METHODS, compare, format_table, plot_comparison
 
-parser = argparse.ArgumentParser(description="kronlap's solvers against pyamg and scipy.")
+parser = argparse.ArgumentParser(description="kronlap against pyamg and scipy.")
 parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
 parser.add_argument("--n", type=int, default=256, help="unknowns per axis")
 parser.add_argument("--bc", default="dirichlet", help="boundary condition, all axes")
@@ -55,7 +54,8 @@ if peers:
     print(f"time relative to the fastest peer ({best['method']}, {best_total:.4f} s):")
     for r in records:
         if r["status"] == "ok":
-            print(f"  {r['method']:<10} {(r['setup_time'] + r['solve_time']) / best_total:8.2f}")
+            total = r["setup_time"] + r["solve_time"]
+            print(f"  {r['method']:<10} {total / best_total:8.2f}")
 
 # %%
 # The chart

@@ -35,15 +35,17 @@ from kronlap.distributed import PoissonSolver
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Poisson on a grid spread over MPI ranks.")
+    parser = argparse.ArgumentParser(description="Poisson spread over MPI ranks.")
     parser.add_argument("--shape", type=int, nargs="+", default=[128, 128, 128])
-    parser.add_argument("--decomposition", choices=["auto", "slab", "pencil"], default="auto")
+    parser.add_argument(
+        "--decomposition", choices=["auto", "slab", "pencil"], default="auto"
+    )
     parser.add_argument(
         "--planner",
         default="FFTW_MEASURE",
         help="FFTW planner effort (FFTW_ESTIMATE plans instantly)",
     )
-    parser.add_argument("--solves", type=int, default=3, help="right-hand sides to time")
+    parser.add_argument("--solves", type=int, default=3, help="solves to time")
     args = parser.parse_args(argv)
     comm = MPI.COMM_WORLD
 
@@ -73,14 +75,16 @@ def main(argv=None):
     error = comm.allreduce(float(np.abs(u - exact).max()), op=MPI.MAX)
     setup = comm.allreduce(setup, op=MPI.MAX)
     solve = comm.allreduce(min(times), op=MPI.MAX)
-    peak = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, op=MPI.MAX)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = comm.allreduce(peak_kib, op=MPI.MAX)
     if comm.Get_rank() == 0:
         print(
             f"grid {grid.shape} dirichlet, {comm.Get_size()} ranks, "
             f"{solver.decomposition} decomposition, process grid {solver.process_grid}"
         )
         print(
-            f"setup {setup:.3f} s, solve {solve:.3f} s (best of {args.solves}, slowest rank), "
+            f"setup {setup:.3f} s, solve {solve:.3f} s "
+            f"(best of {args.solves}, slowest rank), "
             f"peak memory per rank {peak / 2**20:.2f} GiB"
         )
         print(f"max |u - exact| = {error:.3e} (h^2 = {max(grid.h) ** 2:.3e})")

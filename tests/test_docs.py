@@ -3,7 +3,9 @@
 Every ``pycon`` block of a page in ``docs/`` is a doctest; the blocks of one
 page run in order in one namespace, like a reader typing them in. The
 ``{plot}`` figures run when Sphinx builds the site, which is done here with
-warnings as errors (a figure whose code fails is a warning).
+warnings as errors (a figure whose code fails is a warning), and so do the
+scripts in ``examples/``: sphinx-gallery runs each one and its page shows
+the pictures it wrote (a script that fails fails the build).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import kronlap
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "build" not in p.relative_to(DOCS).parts)
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 FENCE = re.compile(
     r"^(?P<fence>```+|~~~+)(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S
@@ -149,6 +152,25 @@ def test_sphinx_build(tmp_path):
     assert images, "no figure on the Kronecker page"
     for src in images:
         assert (out / "theory" / src).resolve().is_file(), src
+    # The look of numpy's and scipy's docs.
+    assert "pydata-sphinx-theme.css" in (out / "index.html").read_text()
+    # The gallery: a page per example; a script that writes pictures (it has
+    # --out) shows them and what it printed on its page, the heat GIF included.
+    gallery = (out / "auto_examples" / "index.html").read_text()
+    assert 'href="auto_examples/index.html"' in (out / "index.html").read_text()
+    for script in EXAMPLES:
+        page = out / "auto_examples" / f"{script.stem}.html"
+        assert page.is_file(), f"no gallery page for examples/{script.name}"
+        assert f"{script.stem}.html" in gallery
+        if '"--out"' in script.read_text():
+            html = page.read_text()
+            pictures = re.findall(r'<img[^>]+src="([^"]+\.(?:png|gif))"', html)
+            assert pictures, f"no picture on the page of examples/{script.name}"
+            for src in pictures:
+                assert (page.parent / src).resolve().is_file(), src
+            assert "sphx-glr-script-out" in html, f"no printed output for {script.name}"
+    heat_2d = (out / "auto_examples" / "heat_2d.html").read_text()
+    assert re.search(r'<img[^>]+src="[^"]+\.gif"', heat_2d), "the heat animation is missing"
 
 
 def _env():

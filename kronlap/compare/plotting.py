@@ -137,14 +137,15 @@ def plot_comparison(records, path, title="solvers"):
     # Two decades below the fastest total; shorter bars (a peer's trivial
     # setup, none at all for pyamg.solve) get a note instead of a sliver.
     left = min(r["setup_time"] + r["solve_time"] for r in rows) / 100
-    bars = ((-0.27, "setup_time", "tab:blue"), (0.0, "solve_time", "tab:orange"))
-    for offset, key, color in bars:
+    bars = ((-0.27, "setup", "tab:blue"), (0.0, "solve", "tab:orange"))
+    for offset, label, color in bars:
+        key = f"{label}_time"
         drawn = [i for i, r in enumerate(rows) if r[key] >= left]
         ax.barh(y[drawn] + offset, [rows[i][key] for i in drawn], height=0.27,
-                label=key.replace("_s", ""), color=color)
+                label=label, color=color)
         for i in sorted(set(range(len(rows))) - set(drawn)):
             note = "not separate" if rows[i][key] <= 0 else f"< {left:.0e} s"
-            ax.text(left * 1.15, i + offset, f"{key[:-2]}: {note}", va="center", fontsize=7)
+            ax.text(left * 1.15, i + offset, f"{label}: {note}", va="center", fontsize=7)
     ax.barh(y + 0.27, [r["setup_time"] + r["solve_time"] for r in rows], height=0.27,
             label="setup + solve", color="tab:gray")
     ax.set_yticks(y, names)

@@ -102,32 +102,25 @@ class PoissonSolver:
         not take (``TypeError`` naming the option and the methods that
         take it):
 
-        ============  =====================================================
-        method        options (default)
-        ============  =====================================================
-        ``"fft"``     ``tridiagonal_axis`` (``"auto"``: the mixed-side axis
-                      or the one with the slowest transform; None
-                      transforms all; a non-periodic axis), ``workers``
-                      (threads of ``scipy.fft``, default all),
-                      ``fft_backend`` (None, ``"scipy"``, ``"pyfftw"`` or a
-                      ``scipy.fft`` backend)
-        ``"eig"``     none
-        ``"direct"``  none
-        ``"cg"``      ``preconditioner`` (``"jacobi"``, ``"ilu"``,
-                      ``"amg"``, ``"gmg"`` or None), ``maxiter`` (10 times
-                      the unknowns); ``amg``, ``amg_options`` with
-                      ``preconditioner="amg"``; ``cycle`` with
-                      ``preconditioner="gmg"``
-        ``"multigrid"``  ``amg`` (``"rs"`` Ruge-Stuben or ``"sa"`` smoothed
-                      aggregation), ``amg_options`` (pyamg keyword
-                      arguments), ``accel`` (``"auto"`` = ``"cg"``,
-                      ``"fgmres"`` or None for plain cycles), ``cycle``
-                      (``"V"``, ``"W"``, ``"F"``), ``maxiter`` (200)
-        ``"gmg"``     ``accel`` (``"auto"`` = ``"cg"`` or None), ``cycle``
-                      (None: gmg's choice, ``"V"``, ``"W"``, ``"F"``,
-                      ``"VW"``), ``precision`` (None, ``"single"``,
-                      ``"double"``), ``maxiter`` (200)
-        ============  =====================================================
+        - ``"fft"``: ``tridiagonal_axis`` (``"auto"``: the mixed-side
+          axis or the one with the slowest transform; None transforms all;
+          or a non-periodic axis), ``workers`` (threads of ``scipy.fft``,
+          default all), ``fft_backend`` (None, ``"scipy"``, ``"pyfftw"`` or
+          a ``scipy.fft`` backend).
+        - ``"eig"``, ``"direct"``: none.
+        - ``"cg"``: ``preconditioner`` (``"jacobi"``, ``"ilu"``,
+          ``"amg"``, ``"gmg"`` or None), ``maxiter`` (10 times the
+          unknowns); ``amg`` and ``amg_options`` with
+          ``preconditioner="amg"``; ``cycle`` with ``preconditioner="gmg"``.
+        - ``"multigrid"``: ``amg`` (``"rs"`` Ruge-Stuben or ``"sa"``
+          smoothed aggregation), ``amg_options`` (pyamg keyword
+          arguments), ``accel`` (``"auto"`` = ``"cg"``, ``"fgmres"``, or
+          None for plain cycles), ``cycle`` (``"V"``, ``"W"``, ``"F"``),
+          ``maxiter`` (200).
+        - ``"gmg"``: ``accel`` (``"auto"`` = ``"cg"``, or None),
+          ``cycle`` (None: gmg's choice, ``"V"``, ``"W"``, ``"F"``,
+          ``"VW"``), ``precision`` (None, ``"single"``, ``"double"``),
+          ``maxiter`` (200).
 
     Attributes
     ----------
