@@ -26,10 +26,15 @@ def check_real(value, name: str) -> float:
     ...
     TypeError: shift must be a real number, got 'a'
     """
+    number = _real_number(value, name)
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def _real_number(value, name: str) -> float:
     if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
     return float(value)
 
 
@@ -45,9 +50,27 @@ def check_positive(value, name: str) -> float:
     ...
     ValueError: dt must be positive and finite, got 0
     """
-    number = check_real(value, name)
-    if not number > 0:
+    number = _real_number(value, name)
+    if not (np.isfinite(number) and number > 0):
         raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return number
+
+
+def check_nonnegative(value, name: str) -> float:
+    """A finite real number ``>= 0`` (not a bool).
+
+    Examples
+    --------
+    >>> check_nonnegative(0, "t")
+    0.0
+    >>> check_nonnegative(-1.0, "t")
+    Traceback (most recent call last):
+    ...
+    ValueError: t must be >= 0 and finite, got -1.0
+    """
+    number = _real_number(value, name)
+    if not (np.isfinite(number) and number >= 0):
+        raise ValueError(f"{name} must be >= 0 and finite, got {value!r}")
     return number
 
 
@@ -88,7 +111,7 @@ def check_count(value, name: str, *, allow_none: bool = False, minimum: int = 1)
         what = "an int or None" if allow_none else "an int"
         raise TypeError(f"{name} must be {what}, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return int(value)
 
 

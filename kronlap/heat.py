@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from ._validation import check_grid, check_positive, check_times
+from ._validation import check_count, check_grid, check_positive, check_times
 from .backend import array_module, check_backend, float_dtype, get_array_module, to_backend
 from .boundary import fold_boundary, split_complex
 from .grid import Grid
@@ -186,7 +185,7 @@ def solve_heat(
     kappa = check_positive(kappa, "kappa")
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be a bool, got {progress!r}")
-    max_steps = _check_max_steps(max_steps)
+    max_steps = check_count(max_steps, "max_steps", allow_none=True)
     # Validated here, for every method. Complex data make two real problems
     # (the operator is real): u0 with the real parts, zero with the imaginary.
     parts = split_complex(boundary, grid)
@@ -215,16 +214,6 @@ def solve_heat(
             ]
     frames = results[0] if len(results) == 1 else results[0] + 1j * results[1]
     return frames[0] if scalar else frames
-
-
-def _check_max_steps(max_steps):
-    if max_steps is None:
-        return None
-    if not isinstance(max_steps, numbers.Integral) or isinstance(max_steps, (bool, np.bool_)):
-        raise TypeError(f"max_steps must be an int or None, got {max_steps!r}")
-    if max_steps < 1:
-        raise ValueError(f"max_steps must be >= 1 (or None for no limit), got {max_steps}")
-    return int(max_steps)
 
 
 def _plan_steps(times, dt, max_steps, coeff):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import check_grid
+from ._validation import check_count, check_grid, check_positive
 from .convolution import circulant
 from .grid import Grid, normalize_bc
 
@@ -55,12 +53,8 @@ def second_difference(n: int, h: float = 1.0, bc="dirichlet", *, format="csr"):
            [ 0.,  1., -2.,  1.],
            [ 0.,  0.,  1., -1.]])
     """
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool):
-        raise TypeError(f"n must be an int, got {n!r}")
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    if not isinstance(h, numbers.Real) or not np.isfinite(h) or h <= 0:
-        raise ValueError(f"h must be a positive finite number, got {h!r}")
+    n = check_count(n, "n")
+    h = check_positive(h, "h")
     low, high = normalize_bc(bc, "bc")
     scale = 1.0 / float(h) ** 2
     main = np.full(n, -2.0 * scale)

@@ -5,13 +5,12 @@ See :mod:`kronlap.distributed` for the public names and how to run them.
 
 from __future__ import annotations
 
-import numbers
 import time
 from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_grid, check_real
+from .._validation import check_count, check_grid, check_real
 from ..boundary import check_boundary, fold_boundary
 from ..grid import Grid
 from ..solvers import check_tridiagonal_axis, check_zero_mean
@@ -153,8 +152,7 @@ class PoissonSolver:
                 f"method must be one of {METHODS} (the distributed solver runs the spectral "
                 f"path only), got {method!r}; use kronlap.PoissonSolver for other methods"
             )
-        if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1:
-            raise ValueError(f"threads must be a positive int, got {threads!r}")
+        threads = check_count(threads, "threads")
         check_tridiagonal_axis(tridiagonal_axis, self.grid, self.shift)
         self.comm = MPI.COMM_WORLD if comm is None else comm
         if tridiagonal_axis == "auto":

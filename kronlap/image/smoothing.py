@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from .._validation import check_count, check_nonnegative
 from ..backend import check_backend, float_dtype, get_array_module, to_backend
 from ..grid import Grid
 from ..solvers import PoissonSolver
@@ -147,7 +146,7 @@ def smooth(image, t: float, *, backend: str | None = None) -> np.ndarray:
     9.0
     """
     data = as_float_image(to_backend(image, check_backend(backend, image)))
-    t = _check_nonnegative(t, "t")
+    t = check_nonnegative(t, "t")
     if t == 0:
         return data
     xp = get_array_module(data)
@@ -210,7 +209,7 @@ def denoise(image, weight: float, *, backend: str | None = None) -> np.ndarray:
     True
     """
     data = as_float_image(to_backend(image, check_backend(backend, image)))
-    weight = _check_nonnegative(weight, "weight")
+    weight = check_nonnegative(weight, "weight")
     if weight == 0:
         return data
     xp = get_array_module(data)
@@ -322,13 +321,12 @@ def edge_preserving(
             "which has no GPU path; pass backend='numpy' to run it on the host"
         )
     data = as_float_image(to_backend(image, check_backend(backend, image)))
-    t = _check_nonnegative(t, "t")
-    contrast = _check_nonnegative(contrast, "contrast")
+    t = check_nonnegative(t, "t")
+    contrast = check_nonnegative(contrast, "contrast")
     if contrast == 0:
         raise ValueError("contrast must be positive, got 0")
-    sigma = _check_nonnegative(sigma, "sigma")
-    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    sigma = check_nonnegative(sigma, "sigma")
+    steps = check_count(steps, "steps")
     if t == 0:
         return data
     if t * _NORM_BOUND < np.finfo(np.float64).eps:
@@ -396,11 +394,3 @@ def _channels(data: np.ndarray):
     if data.ndim == 2:
         return [data]
     return [data[..., c] for c in range(data.shape[2])]
-
-
-def _check_nonnegative(value, name: str) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be >= 0 and finite, got {value!r}")
-    return float(value)

@@ -242,11 +242,19 @@ def test_bad_input(function, args, error, match):
     [
         ({"contrast": 0.0}, "contrast must be positive"),
         ({"contrast": -1.0}, "contrast must be >= 0"),
-        ({"steps": 0}, "steps must be a positive int"),
-        ({"steps": 2.5}, "steps must be a positive int"),
+        ({"steps": 0}, "steps must be >= 1"),
         ({"sigma": -1.0}, "sigma must be >= 0"),
     ],
 )
 def test_bad_edge_preserving_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
+        image.edge_preserving(np.zeros((4, 4)), 1.0, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"steps": 2.5}, "steps must be an int"), ({"contrast": "x"}, "contrast must be a real")],
+)
+def test_wrong_types_of_edge_preserving_options(kwargs, match):
+    with pytest.raises(TypeError, match=match):
         image.edge_preserving(np.zeros((4, 4)), 1.0, **kwargs)

@@ -121,7 +121,7 @@ def test_bad_common_options_name_the_argument(method, option, error, match):
     [
         ("cg", {"maxiter": True}, TypeError, "maxiter must be an int or None"),
         ("multigrid", {"maxiter": 2.5}, TypeError, "maxiter must be an int or None"),
-        ("gmg", {"maxiter": 0}, ValueError, "maxiter must be at least 1"),
+        ("gmg", {"maxiter": 0}, ValueError, "maxiter must be >= 1"),
         ("fft", {"workers": "x"}, TypeError, "workers must be an int or None"),
         ("fft", {"workers": True}, TypeError, "workers must be an int or None"),
         ("fft", {"workers": 0}, ValueError, "workers must be a non-zero int"),
