@@ -163,3 +163,101 @@ def test_cg_residual_plateau_is_not_stagnation(preconditioner):
     solver = kl.PoissonSolver(g, coeff=a, method="cg", preconditioner=preconditioner, tol=1e-10)
     u = solver.solve(f)
     assert relative_residual(g, u, f, coeff=a) <= 1e-10
+
+
+# -- geometric multigrid (method="gmg"): its own CG and cycle loops -------------
+
+
+def checkerboard(grid, contrast=1e3, tiles=4):
+    cells = sum(np.floor(tiles * x / length) for x, length in zip(grid.mesh(), grid.lengths))
+    return np.where(cells % 2 == 0, contrast, 1.0)
+
+
+def _check_returned_residual(grid, u, rhs, residual, coeff=None):
+    """``residual`` is the true one of ``u``, recomputed with the assembled matrix.
+
+    Near round-off the residual's own evaluation errs by a good fraction of
+    it (the two sides sum in another order); a recursive residual, which
+    keeps falling there, would be orders of magnitude smaller.
+    """
+    assert 0.5 < relative_residual(grid, u, rhs, coeff=coeff) / residual < 2
+
+
+@pytest.mark.parametrize("accel", ["cg", None])
+def test_gmg_below_round_off_stops_on_stagnation(accel):
+    """tol=1e-16 on 128^2: every iteration allowed ran (maxiter=1000: 1000; 200 by default)."""
+    g = kl.Grid((128, 128))
+    f = np.ones(g.shape)
+    solver = kl.PoissonSolver(g, method="gmg", accel=accel, tol=1e-16, maxiter=1000)
+    with pytest.raises(kl.ConvergenceError, match="short of tol") as error:
+        solver.solve(f)
+    residual, iterations = _reported(str(error.value))
+    assert iterations < 150 and solver.info["iterations"] == iterations
+    solver = kl.PoissonSolver(g, method="gmg", accel=accel, tol=1e-16, on_nonconvergence="warn")
+    with pytest.warns(kl.ConvergenceWarning, match="short of tol") as record:
+        u = solver.solve(f)
+    residual, iterations = _reported(str(record[0].message))
+    assert iterations == solver.info["iterations"] < 150  # of maxiter=200
+    assert residual == pytest.approx(solver.info["residual"], rel=1e-3) and residual < 1e-11
+    _check_returned_residual(g, u, f, solver.info["residual"])
+    ref = reference_solve(g, f)
+    assert np.abs(u - ref).max() <= 1e-12 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("bc", ["dirichlet", "periodic"])
+@pytest.mark.parametrize(
+    "accel, precision", [("cg", "single"), ("cg", "double"), (None, "double")]
+)
+def test_geometric_multigrid_below_round_off_returns_its_best_iterate(bc, accel, precision):
+    """Both CG paths (single- and double-precision cycle) and plain cycles, singular too."""
+    g = kl.Grid((64, 64), bc=bc)
+    b = random_rhs(g, seed=7)
+    mg = kl.GeometricMultigrid(g, tol=1e-16, maxiter=1000, accel=accel, precision=precision)
+    u, iterations, residual = mg.solve(b)
+    assert iterations < 150  # ran all 1000
+    # S = -L: S u = b is L u = -b.
+    assert residual < 1e-13
+    _check_returned_residual(g, u, -b, residual)
+    ref = -reference_solve(g, b)
+    assert np.abs(u - ref).max() <= 1e-12 * np.abs(ref).max()
+    if g.is_singular:
+        assert abs(float(u.mean())) <= 1e-12 * np.abs(u).max()
+
+
+def test_gmg_rough_coefficient_converges_to_round_off_before_stopping():
+    """Log-uniform per-cell coefficient, contrast 1e3, 256^2: 27 CG iterations to 1e-8,
+    about 50 to round-off; stagnation stops them only after that."""
+    g = kl.Grid((256, 256))
+    a = rough_coefficient(g, 1e3, seed=0)
+    f = random_rhs(g, seed=5)
+    solver = kl.PoissonSolver(g, coeff=a, method="gmg", tol=1e-8)
+    u = solver.solve(f)
+    assert solver.info["residual"] <= 1e-8 and relative_residual(g, u, f, coeff=a) <= 1e-8
+    solver = kl.PoissonSolver(
+        g, coeff=a, method="gmg", tol=1e-16, maxiter=1000, on_nonconvergence="warn"
+    )
+    with pytest.warns(kl.ConvergenceWarning, match="short of tol"):
+        u = solver.solve(f)
+    assert solver.info["iterations"] < 300  # ran all 1000
+    assert solver.info["residual"] < 1e-12  # went on while the residual fell
+    _check_returned_residual(g, u, f, solver.info["residual"], coeff=a)
+
+
+@pytest.mark.parametrize("coefficient", ["rough", "checkerboard"])
+def test_gmg_slow_plain_cycles_are_not_stagnation(coefficient):
+    """Plain cycles on a rough coefficient gain only a factor of about 0.77 a cycle
+    (70 cycles to 1e-8 on 128^2, 170 to round-off); stagnation stops them only after that."""
+    g = kl.Grid((128, 128))
+    a = rough_coefficient(g, 1e3, seed=1) if coefficient == "rough" else checkerboard(g)
+    f = random_rhs(g, seed=6)
+    solver = kl.PoissonSolver(g, coeff=a, method="gmg", accel=None, tol=1e-8)
+    u = solver.solve(f)
+    assert relative_residual(g, u, f, coeff=a) <= 1e-8
+    solver = kl.PoissonSolver(
+        g, coeff=a, method="gmg", accel=None, tol=1e-16, maxiter=1000, on_nonconvergence="warn"
+    )
+    with pytest.warns(kl.ConvergenceWarning, match="short of tol"):
+        u = solver.solve(f)
+    assert solver.info["iterations"] < 400  # ran all 1000
+    assert solver.info["residual"] < 1e-12
+    _check_returned_residual(g, u, f, solver.info["residual"], coeff=a)

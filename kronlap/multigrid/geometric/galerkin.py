@@ -2,8 +2,8 @@
 
 With a coefficient that jumps, rediscretized coarse operators and linear
 interpolation no longer see the same problem, and multigrid slows down
-(a stationary V-cycle on a 4 x 4 checkerboard with ``a`` in {1, 100}
-reduced the residual by only 0.73 per cycle). This module builds the
+(a stationary V-cycle on a checkerboard coefficient converges slowly;
+see ``benchmarks/RESULTS.md``). This module builds the
 hierarchy the robust way, in the spirit of Alcouffe, Brandt, Dendy and
 Painter's black-box multigrid (SIAM J. Sci. Stat. Comput. 2, 1981),
 still matrix-free on the structured grid:

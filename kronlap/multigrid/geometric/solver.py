@@ -30,21 +30,14 @@ a workspace of its own, so threads can share one instance. The levels hold
 the operator divided by a power of 2 near its largest entry, so that the
 cycle sees numbers of order 1 whatever the units of coefficient and lengths.
 
-Measured with ``benchmarks/bench_gmg.py`` on a 2-core x86_64 machine
-(setup + solve to a relative residual of 1e-8, fastest of 3 fresh
-processes; peak memory growth; the ratio against kronlap's pyamg path,
-``method="multigrid"``, in three runs of the script):
+Iterative solves (CG around the cycle, or plain cycles) keep their best
+iterate and stop when it stagnates, through the rule shared with the pyamg
+and CG paths (:mod:`kronlap.multigrid.krylov`).
 
-=====================================  ===============  ================  ===========
-problem                                gmg              pyamg path        ratio
-=====================================  ===============  ================  ===========
-1024^2 Dirichlet Poisson               0.30 s, 99 MiB   1.37 s, 438 MiB   4.6x - 5.5x
-128^3 Dirichlet Poisson                0.72 s, 191 MiB  6.35 s, 1349 MiB  8.8x - 9.7x
-1024^2 ``a`` in {1, 100}, 4x4 tiles    0.70 s, 228 MiB  2.29 s, 430 MiB   3.3x - 3.5x
-=====================================  ===============  ================  ===========
-
-Iterations do not depend on the grid size: 9 CG iterations from 64^2 to
-1024^2, with the constant and with the checkerboard coefficient.
+The iteration count does not grow with the grid size, with a constant or
+a jumping coefficient; against kronlap's pyamg path (``method="multigrid"``)
+the hierarchy is faster and smaller on large grids. Timings, memory and
+iteration counts: ``benchmarks/bench_gmg.py`` and ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -62,6 +55,7 @@ from ..._validation import check_grid
 from ...backend import array_module, check_backend, get_array_module, to_backend
 from ...coefficients import coefficient_array
 from ...grid import Grid
+from ..krylov import restart_on_true_residual
 from .galerkin import OperatorInterpolation, coarse_start, galerkin_operator
 from .stencil import StencilOperator, Workspace
 from .transfer import (
@@ -77,9 +71,8 @@ CYCLES = ("V", "W", "F", "VW")
 PRECISIONS = {"double": np.float64, "single": np.float32}
 # The default cycle is single precision up to this coefficient contrast
 # (max a / min a). Beyond it, rounding in the Galerkin sums (7 digits)
-# swamps the weak coefficients: at 1e5 one of 36 test problems (3D,
-# Neumann, checkerboard) lost the positive definiteness of its coarsest
-# level and a few stalled near 5e-10; at 1e4 all 36 converged to 1e-10.
+# swamps the weak coefficients: a coarsest level can lose its positive
+# definiteness and CG can stall short of tol = 1e-10 (benchmarks/RESULTS.md).
 SINGLE_PRECISION_MAX_CONTRAST = 1e4
 GMG_ACCELERATORS = ("cg", None)
 
@@ -173,6 +166,21 @@ class _Workspace:
         self.krylov = self.levels[0].scratch if same else Workspace()
 
 
+class _Product:
+    """``operator @ x`` for an unpadded ``x`` of the grid shape, a new array.
+
+    The ``matrix`` of :class:`~kronlap.multigrid.krylov.BestIterate`'s true
+    residuals. ``workspace`` holds the padded copy of ``x`` (a fresh one
+    per product if None).
+    """
+
+    def __init__(self, operator, workspace=None):
+        self.operator, self.workspace = operator, workspace
+
+    def __matmul__(self, x):
+        return self.operator.apply(x, workspace=self.workspace)
+
+
 class _AxisTransfer:
     """Transfers that are Kronecker products of 1D maps, applied one axis at a time."""
 
@@ -219,16 +227,17 @@ class GeometricMultigrid:
     tol : float, optional
         Relative residual ``||b - S u|| / ||b||`` to reach.
     maxiter : int, optional
-        Cycles (or CG iterations) allowed.
+        Cycles (or CG iterations) allowed; a solve stops earlier when it
+        stagnates (see Notes: Stopping).
     cycle : {None, "V", "W", "F", "VW"}, optional
         ``"F"`` (an F-cycle followed by a V-cycle on each coarse grid) is
         not symmetric and needs ``accel=None``. ``"VW"`` corrects the
         finest grid once, as a V-cycle does, from W-cycles on the coarser
         ones: close to the W-cycle's convergence for nearly the V-cycle's
-        cost. None (default): ``"VW"`` with a varying coefficient (on a
-        1024^2 checkerboard, 9 CG iterations against 11 for ``"V"`` and 8
-        for ``"W"``; setup + solve 0.61 s against 0.72 and 0.74), else
-        ``"V"``.
+        cost. None (default): ``"VW"`` with a varying coefficient (fewer
+        CG iterations than ``"V"``, and faster than either ``"V"`` or
+        ``"W"`` on a large checkerboard; see ``benchmarks/RESULTS.md``),
+        else ``"V"``.
     accel : {"cg", None}, optional
         Conjugate gradients around the cycle (default), or plain cycles.
     presmooth, postsmooth : int, optional
@@ -236,13 +245,13 @@ class GeometricMultigrid:
         correction. With ``accel="cg"`` post-smoothing runs the colours in
         reverse, so that the cycle is symmetric, a valid CG
         preconditioner; plain cycles keep the order, which converges
-        faster (0.07 against 0.23 per two-grid cycle on 127^2).
+        faster.
     coarsest_size : int, optional
         Stop coarsening once a grid has at most this many points; that
         grid is solved with a dense (pseudo-)inverse. None (default): 256
         with a varying coefficient (the coarsest Galerkin grids of a
-        checkerboard resolve its tiles poorly: stopping at 256 points
-        saved one CG iteration of 12 on 1024^2), else 64.
+        checkerboard resolve its tiles poorly, which costs CG
+        iterations), else 64.
     precision : {None, "single", "double"}, optional
         Floating-point precision of the cycle. The Krylov method, its
         operator and the solution are always double precision; a
@@ -285,6 +294,21 @@ class GeometricMultigrid:
     or ``1e40``, or lengths of ``1e-20``, whose ``S`` lies outside
     float32's range. Powers of 2 divide exactly, so the iterates, the
     answer and the reported relative residual are those of ``S u = b``.
+
+    **Stopping.** A solve ends at ``tol``, after ``maxiter`` iterations, or
+    when its best relative residual has not improved by
+    :data:`~kronlap.multigrid.krylov.STAGNATION_GAIN` over
+    :data:`~kronlap.multigrid.krylov.STAGNATION_WINDOW` iterations (as
+    below round-off), by the rule of
+    :class:`~kronlap.multigrid.krylov.BestIterate` that the pyamg and CG
+    paths share. It returns the best iterate it has seen, never a later,
+    worse one, with that iterate's true residual. Plain cycles rank their
+    iterates by the true residual, which they compute anyway; CG ranks
+    them by its recursive residual, as the true one would cost an operator
+    application per iteration, and gets the true residual of each run's
+    best and last iterate when the run ends, restarting from the best
+    while that misses ``tol``. Keeping the best costs one copy of the
+    iterate.
 
     **Thread safety.** Concurrent calls of :meth:`solve`,
     :meth:`precondition`, :meth:`apply` and the operator of
@@ -547,9 +571,8 @@ class GeometricMultigrid:
         S.interior(mine.u)[...] += correction
         S.refresh(mine.u)
         # CG needs a symmetric cycle: post-smoothing runs the colours in
-        # reverse. Plain cycles converge faster (measured: 0.07 against 0.23
-        # per two-grid cycle on 127^2) with the same order, which does not
-        # repeat the last colour at the start of the next cycle.
+        # reverse. Plain cycles converge faster with the same order, which
+        # does not repeat the last colour at the start of the next cycle.
         for _ in range(self.postsmooth):
             S.smooth(
                 mine.u, mine.b, reverse=self.accel == "cg", scaled_b=scaled_b, workspace=scratch
@@ -692,11 +715,12 @@ class GeometricMultigrid:
         u : array of ``grid.shape``
             The solution (zero mean for a singular problem).
         iterations : int
-            CG iterations or cycles.
+            CG iterations or cycles run.
         residual : float
-            The true relative residual ``||b - S u|| / ||b||``; above
-            ``tol`` if ``maxiter`` ran out (the caller decides what to do
-            about that).
+            The true relative residual ``||b - S u|| / ||b||`` of ``u``, the
+            best iterate seen; above ``tol`` if ``maxiter`` ran out or the
+            iteration stagnated (see Notes: Stopping; the caller decides
+            what to do about that).
 
         Raises
         ------
@@ -732,79 +756,106 @@ class GeometricMultigrid:
         return u, iterations, residual
 
     def _solve_stationary(self, b, factor, work):
-        """Plain cycles on ``(S / scale) u = factor b``; returns a new ``u``."""
+        """Plain cycles on ``(S / scale) u = factor b``: ``(u, iterations, residual)``.
+
+        Iterates are ranked by their true residual, which the loop computes
+        for its test against ``tol`` anyway; ``u`` is a new array.
+        """
         top = work.levels[0]
         S = self.levels[0].operator  # double precision: plain cycles need it
-        dots = self.xp.empty_like(b)
+        residual_buffer = self.xp.empty_like(b)
         self.xp.multiply(b, factor, out=top.b)
-        norm_b = _norm(top.b, dots)
-        top.u.fill(0.0)
-        iterations, residual = 0, 1.0
-        while iterations < self.maxiter:
-            self._cycle(0, self.cycle, work, zero=iterations == 0)
-            iterations += 1
-            if self.singular:
-                S.interior(top.u)[...] -= S.interior(top.u).mean()
-                S.refresh(top.u)
-            r = S.residual(top.u, top.b, out=dots, workspace=top.scratch)
-            residual = _norm(r, dots) / norm_b
-            if residual <= self.tol:
-                break
-        return S.interior(top.u).copy(), iterations, residual
+        u = S.interior(top.u)
+
+        def run(x0, budget, best):
+            # One run, from zero (x0 is None): rounds=1 below.
+            top.u.fill(0.0)
+            done = 0
+            while done < budget:
+                self._cycle(0, self.cycle, work, zero=done == 0)
+                done += 1
+                if self.singular:
+                    u[...] -= u.mean()
+                    S.refresh(top.u)
+                r = S.residual(top.u, top.b, out=residual_buffer, workspace=top.scratch)
+                residual = _norm(r, residual_buffer) / best.norm_b
+                best(u, residual)
+                if residual <= self.tol:
+                    break
+            return u, done
+
+        # No workspace for the true residuals of the run's end: a padded
+        # array kept in the pooled workspace would outlive the solve.
+        x, iterations, residual = restart_on_true_residual(
+            run, _Product(S), top.b, self.tol, self.maxiter, rounds=1, monitored=True
+        )
+        if x is u:  # the last cycle's iterate, still in the workspace
+            x = u.copy()
+        return x, iterations, residual
 
     def _solve_cg(self, b, factor, work):
-        """CG around the cycle on ``(S / scale) x = factor b``; returns a new ``x``."""
+        """CG around the cycle on ``(S / scale) x = factor b``: ``(x, iterations, residual)``.
+
+        CG runs rank their iterates by the recursive residual, which CG
+        updates anyway (the true one would cost an operator apply per
+        iteration); :func:`~kronlap.multigrid.krylov.restart_on_true_residual`
+        computes the true residual of each run's best and last iterate and
+        restarts from the best while it misses ``tol``. ``x`` is a new array.
+        """
         xp = self.xp
         S = self._operator
         scratch = work.krylov
-        dots = xp.empty_like(b)
-        r = xp.multiply(b, factor)
-        norm_b = _norm(r, dots)
-        x = xp.zeros_like(b)
+        rhs = xp.multiply(b, factor)
+        r, q = xp.empty_like(b), xp.empty_like(b)
+        # Products for the dot products and the steps alpha p, alpha q:
+        # never needed at the same time.
+        product = xp.empty_like(b)
         p_pad = S.padded()  # the search direction, padded so that S p needs no copy
         p = S.interior(p_pad)
-        q, step = xp.empty_like(b), xp.empty_like(b)
-        iterations, residual, breakdown = 0, 1.0, False
-        # CG's recursive residual drifts from the true one; restart from the
-        # true residual when they disagree about reaching tol. A breakdown
-        # (p^T S p or r^T z not positive: rounding has made the operator or
-        # the cycle indefinite, which extreme coefficient contrasts can do)
-        # ends the solve with the residual reached.
-        while iterations < self.maxiter:
+
+        # The buffers are the closure's: updated in place, never rebound.
+        def run(x0, budget, best):
+            if x0 is None:
+                x = xp.zeros_like(b)
+                r[...] = rhs
+            else:
+                x = x0
+                S.apply(x, out=q, workspace=scratch)
+                xp.subtract(rhs, q, out=r)
             if self.singular:
-                r -= r.mean()
+                xp.subtract(r, r.mean(), out=r)
             z = self._precondition(r, work)
             p[...] = z
-            rz = _dot(r, z, dots)
-            breakdown = not rz > 0
-            while iterations < self.maxiter and not breakdown:
+            rz = _dot(r, z, product)
+            # A breakdown (p^T S p or r^T z not positive: rounding has made
+            # the operator or the cycle indefinite, which extreme coefficient
+            # contrasts can do) ends the run; one at its start ends the solve.
+            done = 0
+            while done < budget and rz > 0:
                 S.refresh(p_pad)
                 S.apply_padded(p_pad, q, workspace=scratch)
-                pq = _dot(p, q, dots)
-                breakdown = not pq > 0
-                if breakdown:
+                pq = _dot(p, q, product)
+                if not pq > 0:
                     break
                 alpha = rz / pq
-                xp.multiply(p, alpha, out=step)
-                x += step
-                xp.multiply(q, alpha, out=step)
-                r -= step
-                iterations += 1
-                if _norm(r, dots) <= self.tol * norm_b:
+                x += xp.multiply(p, alpha, out=product)
+                xp.subtract(r, xp.multiply(q, alpha, out=product), out=r)
+                done += 1
+                residual = _norm(r, product) / best.norm_b
+                best(x, residual)
+                if residual <= self.tol:
                     break
                 z = self._precondition(r, work)
-                rz, previous = _dot(r, z, dots), rz
-                breakdown = not rz > 0
-                if breakdown:
+                rz, previous = _dot(r, z, product), rz
+                if not rz > 0:
                     break
-                p *= rz / previous
-                p += z
-            S.apply(x, out=q, workspace=scratch)
-            xp.multiply(b, factor, out=r)
-            r -= q
-            residual = _norm(r, dots) / norm_b
-            if residual <= self.tol or breakdown:
-                break
+                xp.multiply(p, rz / previous, out=p)
+                xp.add(p, z, out=p)
+            return x, done
+
+        x, iterations, residual = restart_on_true_residual(
+            run, _Product(S, scratch), rhs, self.tol, self.maxiter, monitored=True
+        )
         if self.singular:
             x -= x.mean()
         return x, iterations, residual

@@ -90,8 +90,8 @@ def _grid_face_weights(grid, coeff, divisor=1.0):
             view[axis] = n + 1
             faces = faces.reshape(view)
         else:
-            # Slices along ``axis`` in place (a moved axis would be read with
-            # a large stride: 31 ms instead of a few on 1024^2).
+            # Slices along ``axis`` in place: a moved axis would be read with
+            # a large stride, several times slower on large grids.
             def along(item, axis=axis):
                 index = [slice(None)] * grid.ndim
                 index[axis] = item

@@ -1,7 +1,7 @@
 """1D pieces of the geometric multigrid hierarchy: coarse axes and transfer operators.
 
 Every axis of a :class:`~kronlap.Grid` is coarsened on its own, by the
-grid conventions of DESIGN.md: a coarse axis has the same length and
+grid conventions of :class:`~kronlap.Grid`: a coarse axis has the same length and
 boundary kinds and fewer unknowns, so its 1D operator is
 :func:`~kronlap.second_difference` at the coarse spacing. Interpolation is
 linear in the coordinates of the unknowns, with the boundary kind deciding
