@@ -251,7 +251,7 @@ def _embed_axis(D, before: int, after: int):
     ``D[r, c]`` lands at row ``(o * m + r) * after + s`` and column
     ``(o * n + c) * after + s`` for every outer index ``o`` and inner index
     ``s``. Written out because ``scipy.sparse.kron`` with an identity factor
-    is several times slower on million-point grids.
+    is slower on large grids (see ``benchmarks/RESULTS.md``).
     """
     D = sp.coo_array(D)
     m, n = D.shape

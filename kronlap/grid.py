@@ -11,8 +11,8 @@ __all__ = ["Grid", "normalize_bc", "BC_KINDS"]
 
 BC_KINDS = ("dirichlet", "neumann", "periodic")
 
-# Offset of the first/last unknown from the boundary, in units of h
-# (DESIGN.md: vertex-centred Dirichlet, cell-centred Neumann).
+# Offset of the first/last unknown from the boundary, in units of h:
+# vertex-centred Dirichlet, cell-centred Neumann.
 _SIDE_OFFSET = {"dirichlet": 1.0, "neumann": 0.5}
 
 

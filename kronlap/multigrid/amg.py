@@ -5,24 +5,14 @@ The hierarchy is built once on the symmetric positive (semi)definite matrix
 :func:`kronlap.diffusion`, possibly restricted to a mask) and reused as the
 preconditioner of conjugate gradients for every right-hand side.
 
-Default options, measured on a shared 2-core x86_64 machine for Dirichlet
-Poisson to a relative residual of 1e-8 (setup + solve, random right-hand
-side, best of 3; ``benchmarks/bench_multigrid.py``):
-
-===============  ======================  ==========================
-grid             Ruge-Stuben + CG        smoothed aggregation + CG
-===============  ======================  ==========================
-1024 x 1024      1.2 s (5 iterations)    2.9 s (10 iterations)
-128 x 128 x 128  5.0 s (8 iterations)    8.0 s (10 iterations)
-===============  ======================  ==========================
-
-so Ruge-Stuben (classical) AMG is the default. On 3D seven-point stencils
-the distance-two part of classical interpolation dominates the setup;
-direct interpolation costs one more iteration and about half the setup
-(5.0 s against 7.3 s in total), so it is used from three axes on. CG
-around the V-cycle matters most for rough coefficients: with ``a``
-jumping by 100x on a 1024^2 grid it needs 12 iterations where plain
-V-cycles need 43 (2.0 s against 4.2 s).
+Ruge-Stuben (classical) AMG is the default: on Dirichlet Poisson in 2D and
+3D it sets up and solves faster than smoothed aggregation, in fewer
+iterations. On 3D seven-point stencils the distance-two part of classical
+interpolation dominates the setup; direct interpolation converges a little
+slower but sets up much faster, so it is used from three axes on. CG around
+the V-cycle matters most for rough coefficients, where it needs several
+times fewer iterations than plain V-cycles. The measurements behind these
+choices are in ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations

@@ -27,10 +27,10 @@ __all__ = [
 
 # Stagnation: an iterative solve stops when its best relative residual has not
 # improved by STAGNATION_GAIN over the last STAGNATION_WINDOW iterations. The
-# slowest steady solve measured here, plain Ruge-Stuben V-cycles on a 128^2
-# coefficient with log-uniform contrast 1e3, halves its residual every 20 to
-# 25 cycles (CG around them: every 5); at round-off the best residual stalls
-# or the iteration diverges (pyamg's CG restarted at 1e-15 grows to 1e10).
+# window is about twice the slowest steady halving of a converging solve
+# (plain V-cycles on a rough coefficient; benchmarks/RESULTS.md), so only a
+# solve at round-off is stopped, where the best residual stalls or the
+# iteration diverges.
 STAGNATION_WINDOW = 50
 STAGNATION_GAIN = 2.0
 
