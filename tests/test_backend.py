@@ -372,8 +372,8 @@ def test_device_geometric_multigrid(device, varying):
     coeff = 1.0 + 99.0 * (np.add.outer(np.arange(33) // 8, np.arange(24) // 8) % 2)
     a = coeff if varying else None
     f = sample(g.shape, np.float64, seed=12)
-    host, _, _ = kl.GeometricMultigrid(g, 1.0, a).solve(f)
-    mg = kl.GeometricMultigrid(g, 1.0, a, backend="cupy")
+    host, _, _ = kl.GeometricMultigrid(g, shift=1.0, coeff=a).solve(f)
+    mg = kl.GeometricMultigrid(g, shift=1.0, coeff=a, backend="cupy")
     expected = "galerkin" if varying else "rediscretized"
     assert mg.info["coarse_operators"] == expected
     with mg._workspace() as work:

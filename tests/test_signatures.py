@@ -29,6 +29,7 @@ def _positional(function):
         (distributed.PoissonSolver, ["grid"]),
         (distributed.PoissonSolver.solve, ["f"]),
         (distributed.solve_heat, ["u0", "grid", "t"]),
+        (kl.GeometricMultigrid, ["grid"]),
         (kl.image.smooth, ["image", "t"]),
         (kl.image.denoise, ["image", "weight"]),
         (kl.image.edge_preserving, ["image", "t"]),

@@ -18,7 +18,6 @@ choices are in ``benchmarks/RESULTS.md``.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import pyamg
@@ -27,6 +26,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from pyamg import krylov
 
+from .._validation import check_count
 from .krylov import project_constants, restart_on_true_residual
 
 __all__ = ["AMG_KINDS", "ACCELERATORS", "amg_options", "amg_hierarchy", "MultigridSolver"]
@@ -283,8 +283,7 @@ class MultigridSolver:
             raise ValueError(f"accel must be one of {ACCELERATORS}, got {accel!r}")
         if cycle not in ("V", "W", "F"):
             raise ValueError(f"cycle must be 'V', 'W' or 'F', got {cycle!r}")
-        if not isinstance(maxiter, numbers.Integral) or maxiter < 1:
-            raise ValueError(f"maxiter must be a positive int, got {maxiter!r}")
+        maxiter = check_count(maxiter, "maxiter")
         self.matrix = sp.csr_array(matrix, dtype=np.float64)
         self.scale = _power_of_two_scale(self.matrix)
         scaled = self.matrix / self.scale if self.scale != 1.0 else self.matrix

@@ -315,7 +315,7 @@ def test_default_cycle_coarse_operators_and_precision():
     assert jumps.levels[0].operator.dtype == np.float32
     assert kl.GeometricMultigrid(g, accel=None).info["precision"] == "double"
     f = random_rhs(g, seed=5)
-    u64, _, r64 = kl.GeometricMultigrid(g, 1.0, a, precision="double", tol=1e-12).solve(f)
+    u64, _, r64 = kl.GeometricMultigrid(g, shift=1.0, coeff=a, precision="double", tol=1e-12).solve(f)
     u32, _, r32 = jumps.solve(f)
     assert u32.dtype == np.float64 and r32 <= 1e-10 and r64 <= 1e-12
     np.testing.assert_allclose(u32, u64, atol=1e-9 * np.abs(u64).max())
@@ -374,9 +374,9 @@ def test_scaling_by_a_power_of_two_changes_nothing():
     g = kl.Grid((33, 40), bc=["dirichlet", "periodic"])
     a = random_blocks(g)
     f = random_rhs(g, seed=17)
-    u, iterations, residual = kl.GeometricMultigrid(g, 1.0, a).solve(f)
+    u, iterations, residual = kl.GeometricMultigrid(g, shift=1.0, coeff=a).solve(f)
     scaled, scaled_iterations, scaled_residual = kl.GeometricMultigrid(
-        g, 2.0**-900, a * 2.0**-900
+        g, shift=2.0**-900, coeff=a * 2.0**-900
     ).solve(f * 2.0**100)
     assert scaled_iterations == iterations and residual <= 1e-10 and scaled_residual <= 1e-10
     np.testing.assert_allclose(scaled * 2.0**-1000, u, rtol=0, atol=1e-12 * np.abs(u).max())

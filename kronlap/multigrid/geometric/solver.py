@@ -44,14 +44,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import threading
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg as spla
 
-from ..._validation import check_grid
+from ..._validation import check_count, check_grid, check_nonnegative, check_tolerance
 from ...backend import array_module, check_backend, get_array_module, to_backend
 from ...coefficients import coefficient_array
 from ...grid import Grid
@@ -340,9 +339,9 @@ class GeometricMultigrid:
     def __init__(
         self,
         grid: Grid,
+        *,
         shift: float = 0.0,
         coeff=None,
-        *,
         tol: float = 1e-10,
         maxiter: int = 100,
         cycle: str | None = None,
@@ -354,18 +353,12 @@ class GeometricMultigrid:
         backend: str | None = None,
     ):
         grid = check_grid(grid)
-        if not isinstance(shift, numbers.Real) or not np.isfinite(shift) or shift < 0:
-            raise ValueError(f"shift must be a finite number >= 0, got {shift!r}")
-        if not isinstance(tol, numbers.Real) or not 0 < tol < np.inf:
-            raise ValueError(f"tol must be a positive finite number, got {tol!r}")
-        for name, value, least in (
-            ("maxiter", maxiter, 1),
-            ("presmooth", presmooth, 0),
-            ("postsmooth", postsmooth, 0),
-            ("coarsest_size", 1 if coarsest_size is None else coarsest_size, 1),
-        ):
-            if not isinstance(value, numbers.Integral) or value < least:
-                raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+        shift = check_nonnegative(shift, "shift")
+        tol = check_tolerance(tol)
+        maxiter = check_count(maxiter, "maxiter")
+        presmooth = check_count(presmooth, "presmooth", minimum=0)
+        postsmooth = check_count(postsmooth, "postsmooth", minimum=0)
+        coarsest_size = check_count(coarsest_size, "coarsest_size", allow_none=True)
         if presmooth != postsmooth and accel == "cg":
             raise ValueError(
                 f"accel='cg' needs a symmetric cycle: presmooth == postsmooth, got "
