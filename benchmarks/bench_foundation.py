@@ -68,8 +68,8 @@ def bench_solve(shapes, repeat, workers, fft_backend=None):
                 repeat,
             )
             target = 1.2 if bc == "periodic" else 1.0
-            axis = solver._impl.tridiagonal_axis
-            strategy = "transforms" if axis is None else f"tridiagonal on axis {axis}"
+            axis = solver.info["tridiagonal_axis"]
+            strategy = "transforms" if axis is None else f"tridiagonal sweeps on axis {axis}"
             ratio = t_solve / t_pair
             flag = "ok" if ratio <= target else "MISSED"
             print(f"{str(shape):>16} {bc:>10} {t_solve:10.4f} {t_pair:10.4f} {ratio:7.2f} "

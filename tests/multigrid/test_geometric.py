@@ -315,7 +315,8 @@ def test_default_cycle_coarse_operators_and_precision():
     assert jumps.levels[0].operator.dtype == np.float32
     assert kl.GeometricMultigrid(g, accel=None).info["precision"] == "double"
     f = random_rhs(g, seed=5)
-    u64, _, r64 = kl.GeometricMultigrid(g, shift=1.0, coeff=a, precision="double", tol=1e-12).solve(f)
+    double = kl.GeometricMultigrid(g, shift=1.0, coeff=a, precision="double", tol=1e-12)
+    u64, _, r64 = double.solve(f)
     u32, _, r32 = jumps.solve(f)
     assert u32.dtype == np.float64 and r32 <= 1e-10 and r64 <= 1e-12
     np.testing.assert_allclose(u32, u64, atol=1e-9 * np.abs(u64).max())
