@@ -81,6 +81,12 @@ class BestIterate:
         self._start_run()
         self._marks = collections.deque([(0, 1.0)])  # (iteration, best residual then)
 
+    def start_from(self, x0):
+        """Take the initial guess ``x0`` (copied) as the best iterate so far."""
+        self.x = self._xp.array(x0, copy=True)
+        self.residual = self.true_residual(self.x)
+        self._marks = collections.deque([(0, self.residual)])
+
     def _start_run(self):
         self.calls = 0  # iterations of the current run
         self._candidate, self._estimate, self._candidate_at = None, math.inf, -1
@@ -144,6 +150,7 @@ def restart_on_true_residual(
     monitored=False,
     window=STAGNATION_WINDOW,
     stride=1,
+    x0=None,
 ):
     """Krylov runs from the best iterate until the *true* relative residual meets ``tol``.
 
@@ -160,13 +167,19 @@ def restart_on_true_residual(
     (no improvement by ``STAGNATION_GAIN`` in ``window`` iterations).
     Returns ``(x, iterations, residual)`` for the iterate with the smallest
     true residual seen (never a worse one), that residual, and the
-    iterations run; zeros for ``b = 0``.
+    iterations run; zeros for ``b = 0``. An initial guess ``x0`` is the
+    first run's start and the first iterate ranked: it is returned, with no
+    iteration, if it already meets ``tol``.
     """
     xp = get_array_module(b)
     norm_b = float(xp.linalg.norm(b))
     if norm_b == 0.0:
         return xp.zeros_like(b), 0, 0.0
     best = BestIterate(matrix, b, norm_b, window=window, stride=stride)
+    if x0 is not None:
+        best.start_from(x0)
+        if best.residual <= tol:
+            return best.x, 0, best.residual
     runs = 0
     while rounds is None or runs < rounds:
         x0 = None if best.x is None else best.x.copy()

@@ -63,6 +63,7 @@ class CGMethod(AssembledMethod):
     name = "cg"
     gpu = True
     iterative = True
+    warm_start = True
     options = {
         "preconditioner": "jacobi",
         "maxiter": None,
@@ -156,7 +157,7 @@ class CGMethod(AssembledMethod):
         else:
             self.window = max(STAGNATION_WINDOW, 10 * max(problem.grid.shape))
 
-    def solve_flat(self, b):
+    def solve_flat(self, b, x0=None):
         from ..multigrid import restart_on_true_residual
 
         def run(x0, budget, best):
@@ -175,4 +176,5 @@ class CGMethod(AssembledMethod):
             monitored=True,
             window=self.window,
             stride=10,
+            x0=x0,
         )

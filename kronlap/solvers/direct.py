@@ -29,13 +29,14 @@ class AssembledMethod(Method):
         self.system = AssembledSystem(problem.grid, problem.shift, problem.coeff, problem.mask)
         self.matrix = self.system.matrix
 
-    def solve(self, rhs, values, overwrite):
+    def solve(self, rhs, values, overwrite, x0=None):
         b = self.system.restrict(rhs, values)
-        x, iterations, residual = solve_parts(self.solve_flat, self.matrix, b)
+        start = None if x0 is None else self.system.unknowns(x0)
+        x, iterations, residual = solve_parts(self.solve_flat, self.matrix, b, start)
         return self.system.expand(x, values, rhs.dtype), iterations, residual
 
-    def solve_flat(self, b):
-        """``(x, iterations, residual)`` for a real flat ``b``."""
+    def solve_flat(self, b, x0=None):
+        """``(x, iterations, residual)`` for a real flat ``b`` (from ``x0`` if iterative)."""
         raise NotImplementedError
 
 
@@ -78,7 +79,7 @@ class DirectMethod(AssembledMethod):
                 ) from None
         self.info = {"factorization": "SuperLU (MMD_AT_PLUS_A)"}
 
-    def solve_flat(self, b):
+    def solve_flat(self, b, x0=None):
         start = 1 if self.grounded else 0
         x = np.zeros_like(b)
         if self._lu is not None:

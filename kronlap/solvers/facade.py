@@ -22,7 +22,7 @@ from .problem import (
     enforce_compatibility,
     has_nonfinite,
 )
-from .registry import resolve
+from .registry import REGISTRY, resolve
 
 __all__ = ["PoissonSolver", "solve_poisson"]
 
@@ -240,7 +240,7 @@ class PoissonSolver:
             "residual": None,
         }
 
-    def solve(self, f, *, boundary=None, mask_values=None, project: bool = False,
+    def solve(self, f, *, boundary=None, x0=None, mask_values=None, project: bool = False,
               overwrite_f: bool = False):
         """Solve ``(Delta_h - shift) u = f`` (or ``(div(a grad) - shift) u = f``).
 
@@ -256,6 +256,11 @@ class PoissonSolver:
             Homogeneous (zero) data by default. With ``coeff``, each value
             is scaled by the coefficient of the adjacent cell: ``a g / h**2``
             and ``a q / h`` move to the right-hand side.
+        x0 : array_like of shape ``grid.shape``, optional
+            Initial guess of an iterative method (values at the unknowns
+            are used), e.g. the previous solution of a sequence of similar
+            problems; the solve starts from it and never returns an iterate
+            worse than it. Exact methods refuse it (``TypeError``).
         mask_values : float or array_like, optional
             Values outside the mask for this solve (default: the solver's
             ``mask_values``). Only with a mask.
@@ -306,6 +311,14 @@ class PoissonSolver:
         """
         f = to_backend(f, self.backend)
         rhs = check_rhs(f, self.grid)
+        if x0 is not None:
+            if not self._method.warm_start:
+                takers = [name for name, m in REGISTRY.items() if m.warm_start]
+                raise TypeError(
+                    f"method={self.method!r} takes no initial guess x0; methods that do: "
+                    f"{takers}"
+                )
+            x0 = check_rhs(to_backend(x0, self.backend), self.grid, name="x0")
         if mask_values is not None:
             if self._mask is None:
                 raise ValueError("mask_values needs a mask (the solver has mask=None)")
@@ -331,7 +344,10 @@ class PoissonSolver:
         # An overflow shows in the result, which is checked below: one clear
         # error instead of numpy's warnings from deep inside a transform.
         with np.errstate(over="ignore", invalid="ignore"):
-            u, iterations, residual = self._method.solve(rhs, values, owned)
+            if x0 is None:
+                u, iterations, residual = self._method.solve(rhs, values, owned)
+            else:
+                u, iterations, residual = self._method.solve(rhs, values, owned, x0=x0)
         if self.singular and not self._method.zero_mean:
             u -= u.mean()
         if has_nonfinite(u):

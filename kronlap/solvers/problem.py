@@ -111,14 +111,17 @@ def check_mask_values(values, grid: Grid, mask=None) -> np.ndarray:
     return values
 
 
-def check_rhs(f, grid: Grid) -> np.ndarray:
-    """Validate ``f`` (numpy or cupy); return it, or a float32/float64/complex C-ordered copy."""
+def check_rhs(f, grid: Grid, name: str = "f") -> np.ndarray:
+    """Validate ``f`` (numpy or cupy); return it, or a float32/float64/complex C-ordered copy.
+
+    ``name`` is the argument named in the errors (``"f"``, ``"x0"``).
+    """
     xp = get_array_module(f)
     arr = xp.asarray(f)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"f must be a numeric array, got dtype {arr.dtype}")
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     if arr.shape != grid.shape:
-        raise ValueError(f"f must have shape grid.shape={grid.shape}, got {arr.shape}")
+        raise ValueError(f"{name} must have shape grid.shape={grid.shape}, got {arr.shape}")
     if arr.dtype in (np.float32, np.float64, np.complex64, np.complex128):
         dtype = arr.dtype
     elif np.iscomplexobj(arr):
@@ -126,16 +129,16 @@ def check_rhs(f, grid: Grid) -> np.ndarray:
     else:
         dtype = np.float64
     if has_nonfinite(arr):
-        raise ValueError("f contains NaN or inf")
+        raise ValueError(f"{name} contains NaN or inf")
     with np.errstate(over="ignore", invalid="ignore"):
         total = arr.sum()
     if not xp.isfinite(total):
         # Finite entries whose sum overflows: every transform and norm of the
         # solve would overflow too and return NaN.
         raise ValueError(
-            f"f is too large to solve in {np.dtype(dtype).name}: "
+            f"{name} is too large to solve in {np.dtype(dtype).name}: "
             f"its entries are finite (max |f| = {float(abs(arr).max()):.3g}) but their sum "
-            f"overflows; scale f down and the answer up by the same factor"
+            f"overflows; scale it down and the answer up by the same factor"
         )
     if dtype != arr.dtype or not arr.flags.c_contiguous:
         return xp.array(arr, dtype=dtype, order="C")

@@ -45,6 +45,8 @@ class Method:
     zero_mean : bool
         Whether it returns the zero-mean solution of a singular problem by
         itself (else the facade removes the mean).
+    warm_start : bool
+        Whether :meth:`solve` takes an initial guess ``x0``.
     """
 
     name: ClassVar[str] = ""
@@ -55,6 +57,7 @@ class Method:
     indefinite: ClassVar[bool] = False
     iterative: ClassVar[bool] = False
     zero_mean: ClassVar[bool] = False
+    warm_start: ClassVar[bool] = False
 
     def __init__(self, problem, **options):
         self.problem = problem
@@ -99,11 +102,13 @@ class Method:
         """Whether ``"auto"`` should take this method for ``problem`` (it can solve it)."""
         return True
 
-    def solve(self, rhs, values, overwrite: bool):
+    def solve(self, rhs, values, overwrite: bool, x0=None):
         """``(u, iterations, residual)`` for the grid right-hand side ``rhs``.
 
         ``rhs`` has the boundary data folded in; ``values`` are the values
-        outside the mask; ``rhs`` may be used as workspace if ``overwrite``.
+        outside the mask; ``rhs`` may be used as workspace if ``overwrite``;
+        ``x0`` (methods with ``warm_start`` only) is an initial guess on the
+        grid.
         """
         raise NotImplementedError
 

@@ -73,6 +73,11 @@ class AssembledSystem:
             b -= values * self.coupling.sum(axis=1)
         return b
 
+    def unknowns(self, u):
+        """The values of the grid array ``u`` at the unknowns, as a flat array."""
+        flat = u.reshape(-1)
+        return flat if self.inside is None else flat[self.inside]
+
     def expand(self, x, values, dtype):
         """Grid array with ``x`` at the unknowns and ``values`` elsewhere."""
         if self.inside is None:
@@ -99,16 +104,18 @@ def on_grid(x, shape, dtype):
     return x.reshape(shape).astype(solution_dtype(dtype, x), copy=False)
 
 
-def solve_parts(solve, matrix, b):
-    """Run a real ``solve(b) -> (x, iterations, residual)`` on a real or complex ``b``.
+def solve_parts(solve, matrix, b, x0=None):
+    """Run a real ``solve(b, x0) -> (x, iterations, residual)`` on a real or complex ``b``.
 
-    A complex ``b`` is solved as its real and imaginary parts; the residual
-    of the sum is computed with ``matrix``.
+    A complex ``b`` is solved as its real and imaginary parts (and so is an
+    initial guess ``x0``); the residual of the sum is computed with
+    ``matrix``.
     """
     if not np.iscomplexobj(b):
-        return solve(b)
-    re, it_re, res_re = solve(b.real.copy())
-    im, it_im, res_im = solve(b.imag.copy())
+        return solve(b, None if x0 is None else x0.real)
+    parts = (None, None) if x0 is None else (x0.real.copy(), np.imag(x0).copy())
+    re, it_re, res_re = solve(b.real.copy(), parts[0])
+    im, it_im, res_im = solve(b.imag.copy(), parts[1])
     x = re + 1j * im
     if res_re is None:
         return x, None, None
