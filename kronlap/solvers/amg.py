@@ -79,5 +79,5 @@ class AMGMethod(AssembledMethod):
         )
         self.info = {**self.multigrid.info, "accel": accel, "cycle": cycle or "V"}
 
-    def solve_flat(self, b):
+    def solve_flat(self, b, x0=None):
         return self.multigrid.solve(b)

@@ -99,7 +99,7 @@ class GMGMethod(Method):
 
         self.matrix = spla.LinearOperator((n, n), matvec=matvec, dtype=np.float64)
 
-    def _solve_flat(self, b):
+    def _solve_flat(self, b, x0=None):
         x, iterations, residual = self.multigrid.solve(b.reshape(self.problem.grid.shape))
         return x.ravel(), iterations, residual
 
