@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numbers
+from itertools import combinations
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -9,7 +12,15 @@ from ._validation import check_count, check_grid, check_positive
 from .convolution import circulant
 from .grid import Grid, normalize_bc
 
-__all__ = ["second_difference", "kron_sum", "kron_product", "laplacian"]
+__all__ = [
+    "second_difference",
+    "kron_sum",
+    "kron_product",
+    "laplacian",
+    "check_order",
+    "compact_laplacian",
+    "compact_weights",
+]
 
 
 def second_difference(n: int, h: float = 1.0, bc="dirichlet", *, format="csr"):
@@ -319,8 +330,14 @@ def _block_row_template(offsets, vals, B, b_rows, b_diag, dtype):
     return t_indptr, t_indices, t_data
 
 
-def laplacian(grid: Grid, format="csr"):
+def laplacian(grid: Grid, format="csr", *, order: int = 2):
     """Discrete Laplacian ``Delta_h`` on ``grid``: the Kronecker sum of 1D ones.
+
+    With ``order=4`` it is the compact fourth-order ("Mehrstellen")
+    operator ``L4 = sum_k A_k + sum_{j<k} (h_j**2 + h_k**2)/12 A_j (x) A_k``
+    of the 1D second differences ``A_k``: Kronecker products as well as
+    sums. It goes with the right-hand side ``M f`` of
+    :func:`kronlap.compact.compact_rhs`.
 
     Parameters
     ----------
@@ -328,6 +345,10 @@ def laplacian(grid: Grid, format="csr"):
         Shape, spacings and boundary conditions.
     format : str, optional
         Sparse format of the result (default ``"csr"``).
+    order : {2, 4}, optional
+        2: the ``(2 ndim + 1)``-point Laplacian (default). 4: the compact
+        9-point (3D: 19-point) operator; Dirichlet and periodic axes only,
+        1 to 3 of them.
 
     Returns
     -------
@@ -338,15 +359,26 @@ def laplacian(grid: Grid, format="csr"):
     Raises
     ------
     TypeError
-        ``grid`` is not a :class:`Grid`.
+        ``grid`` is not a :class:`Grid`; ``order`` is not an int.
+    ValueError
+        ``order`` is not 2 or 4; ``order=4`` on a grid with a Neumann or
+        Robin side (the message names the axis) or more than 3 axes.
+
+    See Also
+    --------
+    compact_laplacian : the ``order=4`` operator.
 
     Examples
     --------
     >>> L = laplacian(Grid((3, 3), lengths=4.0))
     >>> L.shape, L[4, 4]
     ((9, 9), np.float64(-4.0))
+    >>> round(float(laplacian(Grid((3, 3), lengths=4.0), order=4)[4, 4]), 12)
+    -3.333333333333
     """
     grid = check_grid(grid)
+    if check_order(order, grid) == 4:
+        return compact_laplacian(grid, format=format)
     return kron_sum(
         *(
             second_difference(n, h, pair)
@@ -354,3 +386,138 @@ def laplacian(grid: Grid, format="csr"):
         ),
         format=format,
     )
+
+
+#: The orders of accuracy kronlap's finite differences offer.
+ORDERS = (2, 4)
+
+#: The side kinds on which the compact scheme keeps its fourth order.
+_COMPACT_SIDES = ("dirichlet", "periodic")
+
+
+def check_order(order, grid: Grid | None = None) -> int:
+    """Validate ``order``: 2, or 4 on a grid of 1 to 3 Dirichlet or periodic axes.
+
+    Parameters
+    ----------
+    order : int
+        2 (the standard 3-point second differences) or 4 (the compact scheme).
+    grid : Grid, optional
+        For ``order=4``: every side must be Dirichlet or periodic, and the
+        grid must have at most 3 axes.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        ``order`` is not an int (a bool or ``"4"`` included).
+    ValueError
+        ``order`` is not 2 or 4, or ``order=4`` on a grid it cannot treat:
+        a Neumann, Robin or mixed side (the message names the axis), or
+        more than 3 axes.
+
+    Examples
+    --------
+    >>> check_order(4, Grid((8, 8), bc=["dirichlet", "periodic"]))
+    4
+    >>> check_order(3)
+    Traceback (most recent call last):
+    ...
+    ValueError: order must be 2 or 4, got 3
+    >>> check_order(4, Grid(8, bc=("dirichlet", "neumann")))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: order=4 needs Dirichlet or periodic sides, but grid axis 0 has ...
+    """
+    if not isinstance(order, numbers.Integral) or isinstance(order, (bool, np.bool_)):
+        raise TypeError(f"order must be an int (2 or 4), got {order!r}")
+    if order not in ORDERS:
+        raise ValueError(f"order must be 2 or 4, got {order!r}")
+    order = int(order)
+    if order == 4 and grid is not None:
+        for axis, pair in enumerate(grid.bc):
+            if any(_side_name(side) not in _COMPACT_SIDES for side in pair):
+                raise ValueError(
+                    f"order=4 needs Dirichlet or periodic sides, but grid axis {axis} has "
+                    f"{pair!r}: the compact scheme is not fourth order at a Neumann or Robin "
+                    f"side; use order=2 there"
+                )
+        if grid.ndim > 3:
+            # sum_k lam_k (1 + sum_{j != k} w_j lam_j) can vanish or change sign
+            # once three other axes each contribute down to -1/3.
+            raise ValueError(
+                f"order=4 is implemented for grids of 1 to 3 axes, got grid.ndim={grid.ndim}"
+            )
+    return order
+
+
+def _side_name(side) -> str:
+    """The kind of a normalized side (a name, or a tuple such as ``("robin", k)``)."""
+    return side if isinstance(side, str) else side[0]
+
+
+def compact_weights(grid: Grid) -> tuple[float, ...]:
+    """The weights ``w_k = h_k**2 / 12`` of the compact scheme, one per axis.
+
+    Examples
+    --------
+    >>> compact_weights(Grid((3, 1), lengths=(2.0, 1.0)))
+    (0.020833333333333332, 0.020833333333333332)
+    """
+    return tuple(h * h / 12.0 for h in grid.h)
+
+
+def _axis_matrices(grid: Grid):
+    return [second_difference(n, h, pair) for n, h, pair in zip(grid.shape, grid.h, grid.bc)]
+
+
+def compact_laplacian(grid: Grid, format="csr"):
+    """The compact fourth-order Laplacian ``L4 = sum_k A_k + sum_{j<k} (w_j + w_k) A_j (x) A_k``.
+
+    ``A_k`` is the 1D second difference of axis ``k`` and ``w_k = h_k**2 / 12``.
+    In 2D this is the 9-point Mehrstellen stencil, in 3D the 19-point one;
+    in 1D ``L4 = A``. It is the operator of ``laplacian(grid, order=4)``.
+
+    Parameters
+    ----------
+    grid : Grid
+        Dirichlet or periodic axes (see :func:`check_order`).
+    format : str, optional
+        Sparse format of the result (default ``"csr"``).
+
+    Returns
+    -------
+    scipy.sparse.sparray
+        ``(grid.size, grid.size)``, symmetric negative semidefinite.
+
+    Raises
+    ------
+    TypeError
+        ``grid`` is not a :class:`Grid`.
+    ValueError
+        A side the compact scheme does not treat (see :func:`check_order`).
+
+    Examples
+    --------
+    The 9-point stencil for ``h = 1``: ``-10/3`` in the middle, ``2/3`` beside
+    it, ``1/6`` on the diagonals:
+
+    >>> L4 = compact_laplacian(Grid((3, 3), lengths=4.0))
+    >>> (L4[[4], :].toarray().reshape(3, 3) * 6).round(12)
+    array([[  1.,   4.,   1.],
+           [  4., -20.,   4.],
+           [  1.,   4.,   1.]])
+    """
+    grid = check_grid(grid)
+    check_order(4, grid)
+    mats = _axis_matrices(grid)
+    weights = compact_weights(grid)
+    total = kron_sum(*mats)
+    for j, k in combinations(range(grid.ndim), 2):
+        factors = [sp.eye_array(n, format="csr") for n in grid.shape]
+        factors[j], factors[k] = mats[j], mats[k]
+        total = total + (weights[j] + weights[k]) * kron_product(*factors)
+    return total.asformat(format)

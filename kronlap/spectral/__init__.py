@@ -12,13 +12,17 @@ mixed (dirichlet with neumann)   dense eigenvectors          -4/h² sin²(π(2k+
 ===============================  ==========================  ===============
 
 and the Laplacian, a Kronecker sum, is diagonalized by applying them along
-every axis; its eigenvalues are the sums of the 1D ones.
+every axis; its eigenvalues are the sums of the 1D ones. The same
+transforms diagonalize the compact fourth-order operator (Kronecker
+products of the same 1D matrices): :func:`compact_eigenvalues`.
 """
 
 from .axis import AxisTransform, transform_kind
 from .eigen import (
     axis_eigenvalues,
     check_regular_shift,
+    compact_eigenvalues,
+    compact_line_coefficients,
     eigenvalue_sum,
     eigenvalues,
     inverse_eigenvalues,
@@ -34,6 +38,8 @@ __all__ = [
     "TridiagonalSweep",
     "axis_eigenvalues",
     "check_regular_shift",
+    "compact_eigenvalues",
+    "compact_line_coefficients",
     "eigenvalue_sum",
     "eigenvalues",
     "heat_frames",

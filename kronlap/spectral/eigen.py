@@ -7,11 +7,13 @@ import numpy as np
 from .._validation import check_grid
 from ..convolution import circulant_eigenvalues
 from ..grid import Grid
-from ..operators import second_difference
+from ..operators import check_order, compact_weights, second_difference
 
 __all__ = [
     "axis_eigenvalues",
     "check_regular_shift",
+    "compact_eigenvalues",
+    "compact_line_coefficients",
     "eigenvalue_sum",
     "eigenvalues",
     "inverse_eigenvalues",
@@ -72,16 +74,21 @@ def axis_eigenvalues(n: int, h: float, pair) -> np.ndarray:
     return -4.0 / h**2 * np.sin(angle) ** 2
 
 
-def eigenvalues(grid: Grid) -> np.ndarray:
-    """Eigenvalues of ``laplacian(grid)`` as an array of shape ``grid.shape``.
+def eigenvalues(grid: Grid, *, order: int = 2) -> np.ndarray:
+    """Eigenvalues of ``laplacian(grid, order=order)`` as an array of shape ``grid.shape``.
 
     Entry ``(k0, k1, ...)`` is ``lam0[k0] + lam1[k1] + ...``, the sum of
     the 1D eigenvalues of :func:`axis_eigenvalues`, laid out in the order
-    of each axis' fast transform (FFT order on periodic axes).
+    of each axis' fast transform (FFT order on periodic axes). With
+    ``order=4`` it is the eigenvalue of the compact operator on the same
+    eigenvector, ``sum_k lam_k + sum_{j<k} (h_j**2 + h_k**2)/12 lam_j lam_k``
+    (see :func:`compact_eigenvalues`).
 
     Parameters
     ----------
     grid : Grid
+    order : {2, 4}, optional
+        4: the compact scheme; Dirichlet and periodic axes only.
 
     Returns
     -------
@@ -91,7 +98,10 @@ def eigenvalues(grid: Grid) -> np.ndarray:
     Raises
     ------
     TypeError
-        ``grid`` is not a :class:`Grid`.
+        ``grid`` is not a :class:`Grid`; ``order`` is not an int.
+    ValueError
+        ``order`` is not 2 or 4, or 4 on a grid the compact scheme does not
+        treat (see :func:`kronlap.compact.check_order`).
 
     Examples
     --------
@@ -100,10 +110,98 @@ def eigenvalues(grid: Grid) -> np.ndarray:
     >>> eigenvalues(Grid((2, 2), lengths=3.0)).round(6)
     array([[-2., -4.],
            [-4., -6.]])
+    >>> eigenvalues(Grid((2, 2), lengths=3.0), order=4).round(6)
+    array([[-1.833333, -3.5     ],
+           [-3.5     , -4.5     ]])
     """
     grid = check_grid(grid)
+    order = check_order(order, grid)
     per_axis = [axis_eigenvalues(n, h, pair) for n, h, pair in zip(grid.shape, grid.h, grid.bc)]
+    if order == 4:
+        lam4, _ = compact_eigenvalues(per_axis, compact_weights(grid))
+        return lam4 + np.zeros(grid.shape)
     return eigenvalue_sum(per_axis) + np.zeros(grid.shape)
+
+
+def compact_eigenvalues(per_axis, weights, xp=np):
+    """Eigenvalues ``(lam4, m)`` of the compact scheme's ``L4`` and ``M``: the product rule.
+
+    ``L4 = sum_k A_k + sum_{j<k} (w_j + w_k) A_j (x) A_k`` and
+    ``M = I + sum_k w_k A_k`` share the eigenvectors of the Laplacian (the
+    Kronecker products of the 1D ones), so on mode ``(k0, k1, ...)``
+
+    * ``m = 1 + sum_k w_k lam_k``,
+    * ``lam4 = sum_k lam_k + sum_{j<k} (w_j + w_k) lam_j lam_k
+      = (sum_k lam_k) m - sum_k w_k lam_k**2``,
+
+    the second form using only Kronecker sums of 1D arrays (one pointwise
+    product more than the order-2 sum). The one place where the order-4
+    eigenvalues are formed, for :func:`eigenvalues` and the spectral solver.
+
+    Parameters
+    ----------
+    per_axis : sequence of 1D arrays or None
+        Eigenvalues of each axis' second difference, in its transform's
+        order (or the part of them a caller holds); ``None`` for an axis
+        left out (it contributes nothing: the operator of the other axes).
+    weights : sequence of float
+        ``w_k = h_k**2 / 12`` (:func:`kronlap.compact.compact_weights`).
+    xp : module, optional
+        Array module of the result.
+
+    Returns
+    -------
+    lam4, m : ndarray
+        Float64, broadcastable to ``(len(lam0), len(lam1), ...)``.
+
+    Examples
+    --------
+    One axis: ``L4 = A`` and ``M = I + w A``:
+
+    >>> lam4, m = compact_eigenvalues([np.array([0.0, -4.0])], [1 / 12])
+    >>> lam4, m
+    (array([ 0., -4.]), array([1.        , 0.66666667]))
+    """
+    lam_sum = eigenvalue_sum(per_axis, xp)
+    mass = 1.0 + eigenvalue_sum(_scaled(per_axis, weights), xp)
+    squares = eigenvalue_sum(_scaled(per_axis, weights, power=2), xp)
+    return lam_sum * mass - squares, mass
+
+
+def compact_line_coefficients(per_axis, weights, axis: int, shift: float, xp=np):
+    """``(alpha, beta)`` of the compact system along one untransformed axis.
+
+    With every axis but ``axis`` transformed, ``L4 - shift M`` acts on each
+    line along ``axis`` as ``alpha A + beta I``, ``A`` that axis' second
+    difference:
+
+    * ``alpha = 1 - shift w_a + sum_{j != a} (w_j + w_a) lam_j``,
+    * ``beta = lam4' - shift m'``, the compact eigenvalues of the other axes.
+
+    Both are broadcastable arrays with size 1 along ``axis``; the entry of
+    ``per_axis`` at ``axis`` is ignored.
+
+    Examples
+    --------
+    >>> alpha, beta = compact_line_coefficients(
+    ...     [np.array([-1.0, -2.0]), None], [1 / 12, 1 / 12], axis=1, shift=0.0)
+    >>> alpha.ravel(), beta.ravel()
+    (array([0.83333333, 0.66666667]), array([-1., -2.]))
+    """
+    others = [None if k == axis else lam for k, lam in enumerate(per_axis)]
+    lam4, mass = compact_eigenvalues(others, weights, xp)
+    w = weights[axis]
+    coupled = [
+        None if lam is None else (wj + w) * np.asarray(lam) for wj, lam in zip(weights, others)
+    ]
+    alpha = 1.0 - shift * w + eigenvalue_sum(coupled, xp)
+    return alpha, lam4 - shift * mass
+
+
+def _scaled(per_axis, weights, power=1):
+    return [
+        None if lam is None else w * np.asarray(lam) ** power for w, lam in zip(weights, per_axis)
+    ]
 
 
 def eigenvalue_sum(per_axis, xp=np):
@@ -150,7 +248,7 @@ def eigenvalue_sum(per_axis, xp=np):
 _SINGULAR_ULPS = 1024
 
 
-def check_regular_shift(grid: Grid, shift: float) -> None:
+def check_regular_shift(grid: Grid, shift: float, *, order: int = 2) -> None:
     """Refuse a ``shift`` that is, to rounding, an eigenvalue of ``laplacian(grid)``.
 
     ``(Delta_h - shift) u = f`` is then singular (or so ill-conditioned that
@@ -158,6 +256,10 @@ def check_regular_shift(grid: Grid, shift: float) -> None:
     would solve it. The nearest eigenvalue is found from the 1D eigenvalues
     (sums over all axes but the last, then a binary search along the last),
     without forming the ``grid.size`` spectrum.
+
+    With ``order=4`` the operator is ``L4 - shift M`` (the compact scheme),
+    singular where ``shift = lam4 / m`` for a mode with ``m > 0``; these
+    ratios are not a Kronecker sum, so they are formed for every mode.
 
     Examples
     --------
@@ -168,21 +270,41 @@ def check_regular_shift(grid: Grid, shift: float) -> None:
     ...
     ValueError: shift=... is an eigenvalue of the Laplacian to rounding ...
     >>> check_regular_shift(g, lam + 1.0)
+    >>> lam4, m = compact_eigenvalues(
+    ...     [axis_eigenvalues(n, h, p) for n, h, p in zip(g.shape, g.h, g.bc)],
+    ...     compact_weights(g))
+    >>> check_regular_shift(g, float((lam4 / m)[3, 5]), order=4)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: shift=... is an eigenvalue of the order-4 (compact) Laplacian ...
     """
     per_axis = [axis_eigenvalues(n, h, pair) for n, h, pair in zip(grid.shape, grid.h, grid.bc)]
-    partial = np.zeros(1)
-    for lam in per_axis[:-1]:
-        partial = np.add.outer(partial, lam).ravel()
-    last = np.sort(per_axis[-1])
-    target = shift - partial
-    right = np.clip(np.searchsorted(last, target), 0, last.size - 1)
-    left = np.clip(right - 1, 0, last.size - 1)
-    gap = float(np.minimum(abs(last[right] - target), abs(last[left] - target)).min())
-    scale = float(sum(abs(lam).max() for lam in per_axis)) + abs(shift)
+    if order == 4:
+        lam4, mass = compact_eigenvalues(per_axis, compact_weights(grid))
+        lam4, mass = np.broadcast_arrays(lam4, mass)
+        # m = 0 only on 3D modes at the Nyquist frequency of every axis, where
+        # lam4 < 0: no shift makes those vanish.
+        ratio = lam4[mass > 0] / mass[mass > 0]
+        gap = float(abs(ratio - shift).min())
+        scale = float(abs(ratio).max()) + abs(shift)
+        what = "the order-4 (compact) Laplacian"
+        operator = "(L4 - shift M)"
+    else:
+        partial = np.zeros(1)
+        for lam in per_axis[:-1]:
+            partial = np.add.outer(partial, lam).ravel()
+        last = np.sort(per_axis[-1])
+        target = shift - partial
+        right = np.clip(np.searchsorted(last, target), 0, last.size - 1)
+        left = np.clip(right - 1, 0, last.size - 1)
+        gap = float(np.minimum(abs(last[right] - target), abs(last[left] - target)).min())
+        scale = float(sum(abs(lam).max() for lam in per_axis)) + abs(shift)
+        what = "the Laplacian"
+        operator = "(Delta_h - shift)"
     if gap <= _SINGULAR_ULPS * np.finfo(float).eps * scale:
         raise ValueError(
-            f"shift={shift!r} is an eigenvalue of the Laplacian to rounding (nearest at "
-            f"distance {gap:.3g}, spectrum scale {scale:.3g}): (Delta_h - shift) is singular"
+            f"shift={shift!r} is an eigenvalue of {what} to rounding (nearest at "
+            f"distance {gap:.3g}, spectrum scale {scale:.3g}): {operator} is singular"
         )
 
 
