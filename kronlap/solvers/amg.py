@@ -9,12 +9,13 @@ from .registry import register
 
 __all__ = ["AMGMethod", "algebraic_hierarchy", "check_amg_memory", "check_amg_options"]
 
-_AMG_KINDS = ("rs", "sa")  # as kronlap.multigrid.AMG_KINDS, without importing pyamg
+# as kronlap.multigrid.AMG_CHOICES, without importing pyamg
+_AMG_CHOICES = ("auto", "rs", "sa")
 
 
 def check_amg_options(options: dict) -> None:
     """Validate ``amg`` and ``amg_options`` (shared with ``method="cg"``)."""
-    check_choice(options["amg"], "amg", _AMG_KINDS)
+    check_choice(options["amg"], "amg", _AMG_CHOICES)
     if options["amg_options"] is not None and not isinstance(options["amg_options"], dict):
         raise TypeError(
             f"amg_options must be a dict of pyamg keyword arguments, got "
@@ -46,13 +47,29 @@ def algebraic_hierarchy(problem, matrix, amg, amg_options, **solver_options):
 class AMGMethod(AssembledMethod):
     """pyamg algebraic multigrid (Ruge-Stuben or smoothed aggregation), hierarchy built once.
 
-    The hierarchy preconditions CG (``accel="cg"``, the default), pyamg's
-    FGMRES, or runs as plain cycles (``accel=None``).
+    ``amg="auto"`` (the default) chooses the hierarchy by the problem
+    (:func:`kronlap.multigrid.choose_amg`): Ruge-Stuben for a smooth or
+    piecewise-constant coefficient, smoothed aggregation with the evolution
+    strength measure for one that is rough from cell to cell; unless
+    ``maxiter`` is given, a solve that misses ``tol`` rebuilds with the
+    other kind and solves again before the facade raises. ``"rs"`` and
+    ``"sa"`` force a kind (no fallback). The
+    hierarchy preconditions CG (``accel="cg"``, the default), pyamg's
+    FGMRES, or runs as plain cycles (``accel=None``). ``info`` holds the
+    kind (``amg``), what was asked (``amg_choice``), why (``amg_reason``),
+    the measured ``neighbour_contrast``, the ``strength`` measure, the
+    ``cycle`` and ``accel``.
     """
 
     name = "multigrid"
     iterative = True
-    options = {"amg": "rs", "amg_options": None, "accel": "auto", "cycle": None, "maxiter": None}
+    options = {
+        "amg": "auto",
+        "amg_options": None,
+        "accel": "auto",
+        "cycle": None,
+        "maxiter": None,
+    }
 
     @classmethod
     def check_options(cls, problem, given):
@@ -76,8 +93,15 @@ class AMGMethod(AssembledMethod):
             maxiter=maxiter or 200,
             accel=accel,
             cycle=cycle or "V",
+            # a maxiter given is a hard budget: no second solve beyond it
+            fallback=amg == "auto" and maxiter is None,
         )
-        self.info = {**self.multigrid.info, "accel": accel, "cycle": cycle or "V"}
+        self.info = {
+            **self.multigrid.info,
+            "accel": accel,
+            "cycle": cycle or "V",
+            "cycle_reason": "cycle given" if cycle else "V: the default (cycle=None)",
+        }
 
     def solve_flat(self, b, x0=None):
         return self.multigrid.solve(b)

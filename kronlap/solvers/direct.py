@@ -26,7 +26,9 @@ class AssembledMethod(Method):
 
     def __init__(self, problem):
         super().__init__(problem)
-        self.system = AssembledSystem(problem.grid, problem.shift, problem.coeff, problem.mask)
+        self.system = AssembledSystem(
+            problem.grid, problem.shift, problem.coeff, problem.mask, problem.order
+        )
         self.matrix = self.system.matrix
 
     def solve(self, rhs, values, overwrite, x0=None):
@@ -60,6 +62,7 @@ class DirectMethod(AssembledMethod):
 
     name = "direct"
     indefinite = True
+    orders = (2, 4)
 
     def __init__(self, problem):
         _check_direct_memory(problem.grid.ndim, problem.unknowns)

@@ -9,9 +9,10 @@ import numpy as np
 
 from .._validation import check_choice, check_grid, check_real, check_tolerance
 from ..backend import array_module, check_backend, to_backend
-from ..boundary import fold_boundary
+from ..boundary import fold_boundary, split_complex
 from ..coefficients import coefficient_array, fold_diffusion_boundary
 from ..grid import Grid
+from ..operators import check_order
 from ..spectral import check_regular_shift
 from .errors import ConvergenceError, ConvergenceWarning
 from .problem import (
@@ -89,6 +90,14 @@ class PoissonSolver:
         Relative residual ``||f - A u|| / ||f||`` in (0, 1) that the
         iterative methods (``"cg"``, ``"multigrid"``, ``"gmg"``) must reach
         (``f`` with boundary data and mask couplings folded in).
+    order : {2, 4}, optional
+        2 (default): the standard second differences. 4: the compact
+        (Mehrstellen) scheme ``(L4 - shift M) u = M f``
+        (:mod:`kronlap.compact`), fourth order at about the cost of order 2,
+        on Dirichlet and periodic axes, by ``"fft"``, ``"eig"`` or
+        ``"direct"`` (``"auto"`` is ``"fft"``), without ``coeff`` or
+        ``mask``; the boundary data and ``f`` near the boundary enter to
+        fourth order.
     on_nonconvergence : {"raise", "warn"}, optional
         What a missed ``tol`` does: raise :class:`ConvergenceError` (default)
         or warn with :class:`ConvergenceWarning` and return the best iterate.
@@ -201,6 +210,7 @@ class PoissonSolver:
         mask=None,
         mask_values=None,
         tol: float = 1e-10,
+        order: int = 2,
         on_nonconvergence: str = "raise",
         backend: str | None = None,
         **options,
@@ -208,6 +218,7 @@ class PoissonSolver:
         start = time.perf_counter()
         grid = self.grid = check_grid(grid)
         self.shift = check_real(shift, "shift")
+        self.order = check_order(order, grid)
         self.tol = check_tolerance(tol)
         self.on_nonconvergence = check_choice(
             on_nonconvergence, "on_nonconvergence", ("raise", "warn")
@@ -218,8 +229,19 @@ class PoissonSolver:
             raise ValueError("mask_values needs a mask (mask=None was given)")
         self._mask_values = check_mask_values(mask_values, grid, self._mask)
         self._coeff = None if coeff is None else coefficient_array(grid, coeff)
+        if self.order == 4 and (coeff is not None or mask is not None):
+            raise ValueError(
+                "order=4 is the compact scheme of the constant-coefficient Laplacian on the "
+                "full grid: it takes no coeff or mask; use order=2"
+            )
         problem = Problem(
-            grid, self.shift, self._coeff, self._mask, array_module(self.backend), self.tol
+            grid,
+            self.shift,
+            self._coeff,
+            self._mask,
+            array_module(self.backend),
+            self.tol,
+            self.order,
         )
         self.singular = problem.singular
         method_class = resolve(method, problem, options)
@@ -227,11 +249,12 @@ class PoissonSolver:
         if self.shift < 0 and self._coeff is None and self._mask is None:
             # The same refusal from every method that takes an indefinite
             # shift: the eigenvalues of the full-grid Laplacian are known.
-            check_regular_shift(grid, self.shift)
+            check_regular_shift(grid, self.shift, order=self.order)
         self._method = method_class(problem, **options)
         self.method = method_class.name
         self.info = {
             "method": self.method,
+            "order": self.order,
             "setup_time": time.perf_counter() - start,
             "unknowns": problem.unknowns,
             **self._method.info,
@@ -329,6 +352,10 @@ class PoissonSolver:
         # projection) and the caller's array is not ours to change; a
         # read-only array (np.broadcast_to, a memory map) is not workspace.
         owned = overwrite_f and rhs is f and getattr(rhs.flags, "writeable", True)
+        if self.order == 4:
+            # M f with the compact stencil's boundary couplings: a new array
+            rhs, owned = _compact_rhs(rhs, self.grid, self.shift, boundary), True
+            boundary = None
         if boundary is not None or (self.singular and project):
             if not owned:
                 rhs, owned = rhs.copy(), True
@@ -373,6 +400,21 @@ class PoissonSolver:
         return f"PoissonSolver({self.grid!r}, shift={self.shift}, method={self.method!r})"
 
 
+def _compact_rhs(f, grid, shift, boundary):
+    """The compact scheme's right-hand side; complex data as real and imaginary parts."""
+    from ..compact import compact_rhs
+
+    parts = split_complex(boundary, grid)
+    if parts is None and not np.iscomplexobj(f):
+        return compact_rhs(f, grid, shift=shift, boundary=boundary)
+    real, imag = parts if parts is not None else (boundary, boundary)
+    if parts is None:  # complex f, real data: the data belong to the real part
+        imag = None
+    return compact_rhs(f.real, grid, shift=shift, boundary=real) + 1j * compact_rhs(
+        np.imag(f), grid, shift=shift, boundary=imag
+    )
+
+
 def solve_poisson(
     f,
     grid: Grid,
@@ -386,6 +428,7 @@ def solve_poisson(
     coeff=None,
     mask=None,
     mask_values=None,
+    order: int = 2,
     **options,
 ):
     """Solve ``(Delta_h - shift) u = f`` on ``grid``; ``shift >= 0`` is screened Poisson.
@@ -424,6 +467,8 @@ def solve_poisson(
         ``mask_values`` (default 0).
     mask_values : float or array_like, optional
         Values of ``u`` outside ``mask``.
+    order : {2, 4}, optional
+        4: the compact fourth-order scheme; see :class:`PoissonSolver`.
     **options
         The method's options, as for :class:`PoissonSolver` (including
         ``on_nonconvergence``).
@@ -475,6 +520,7 @@ def solve_poisson(
         coeff=coeff,
         mask=mask,
         mask_values=mask_values,
+        order=order,
         **options,
     )
     return solver.solve(f, boundary=boundary, project=project)

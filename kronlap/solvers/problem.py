@@ -46,6 +46,8 @@ class Problem:
         ``numpy`` or ``cupy``: where the solves run.
     tol : float
         Relative residual iterative methods must reach.
+    order : int
+        2, or 4 for the compact scheme ``(L4 - shift M) u = M f``.
     """
 
     grid: Grid
@@ -54,6 +56,7 @@ class Problem:
     mask: object
     xp: object
     tol: float
+    order: int = 2
 
     @property
     def singular(self) -> bool:

@@ -47,6 +47,8 @@ class Method:
         itself (else the facade removes the mean).
     warm_start : bool
         Whether :meth:`solve` takes an initial guess ``x0``.
+    orders : tuple of int
+        The discretization orders it solves (4: the compact scheme).
     """
 
     name: ClassVar[str] = ""
@@ -58,6 +60,7 @@ class Method:
     iterative: ClassVar[bool] = False
     zero_mean: ClassVar[bool] = False
     warm_start: ClassVar[bool] = False
+    orders: ClassVar[tuple] = (2,)
 
     def __init__(self, problem, **options):
         self.problem = problem
@@ -84,6 +87,8 @@ class Method:
         ]
         if given:
             return f"method={cls.name!r} cannot take {' and '.join(given)}"
+        if problem.order not in cls.orders:
+            return f"method={cls.name!r} solves order 2 only, not order={problem.order}"
         if problem.shift < 0 and not cls.indefinite:
             return (
                 f"method={cls.name!r} needs shift >= 0 (a definite operator), got "

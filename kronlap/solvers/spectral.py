@@ -33,6 +33,7 @@ class _Diagonalization(Method):
     gpu = True
     indefinite = True
     zero_mean = True  # the constant mode's coefficient is set to zero
+    orders = (2, 4)
     dense = False
 
     def __init__(self, problem, *, tridiagonal_axis=None, workers=None, fft_backend=None):
@@ -45,6 +46,7 @@ class _Diagonalization(Method):
             workers=workers,
             fft_backend=_resolve_fft_backend(fft_backend),
             xp=problem.xp,
+            order=problem.order,
         )
         self.solver.prepare()
         self.info = {

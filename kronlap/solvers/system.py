@@ -18,10 +18,12 @@ __all__ = [
 ]
 
 
-def shifted_operator(grid, shift: float = 0.0, coeff=None):
+def shifted_operator(grid, shift: float = 0.0, coeff=None, *, order: int = 2):
     """``L - shift I`` as CSR: ``L`` the Laplacian, or ``div(a grad)`` with ``coeff``.
 
     The operator every assembled method and the comparison tool solve with.
+    With ``order=4`` it is the compact scheme's ``L4 - shift M``
+    (:func:`kronlap.compact.compact_mass`; no ``coeff``).
 
     Examples
     --------
@@ -31,6 +33,11 @@ def shifted_operator(grid, shift: float = 0.0, coeff=None):
            [ 1., -3.,  1.],
            [ 0.,  1., -3.]])
     """
+    if order == 4:
+        from ..compact import compact_mass
+
+        A = laplacian(grid, order=4)
+        return (A - shift * compact_mass(grid)).tocsr() if shift else A
     A = laplacian(grid) if coeff is None else diffusion(grid, coeff)
     if shift:
         A = (A - shift * sp.eye_array(grid.size, format="csr")).tocsr()
@@ -46,8 +53,8 @@ class AssembledSystem:
     ``(L - s) u = f`` becomes ``S x = restrict(f)``.
     """
 
-    def __init__(self, grid, shift, coeff, mask):
-        A = shifted_operator(grid, shift, coeff)
+    def __init__(self, grid, shift, coeff, mask, order=2):
+        A = shifted_operator(grid, shift, coeff, order=order)
         A.data *= -1.0  # in place: no second copy of a large matrix
         self.shape = grid.shape
         if mask is None:
