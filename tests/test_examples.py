@@ -104,6 +104,14 @@ def check_distributed_poisson(out: str, folder: Path):
     assert 0 < error < 2 * h2
 
 
+def check_fourth_order(out: str, folder: Path):
+    orders = dict(re.findall(r"order (\d): slope \S+ against unknowns, observed order (\S+)", out))
+    assert 1.8 < float(orders["2"]) < 2.2 and 3.7 < float(orders["4"]) < 4.4
+    e2 = _number(r"n =\s+64: order 2 error (\S+),", out)
+    e4 = _number(r"n =\s+64: order 2 error \S+, order 4 error (\S+)", out)
+    assert e4 < e2 / 1000
+
+
 # script: (its options, the pictures it writes into --out, the check of its output)
 CASES = {
     "poisson_2d.py": (["--n", "64"], ["poisson_2d.png"], check_poisson_2d),
@@ -120,6 +128,7 @@ CASES = {
         ["image_smoothing.png"],
         check_image_smoothing,
     ),
+    "fourth_order.py": (["--sizes", "16", "32", "64"], ["fourth_order.png"], check_fourth_order),
     # One process, no mpiexec; tests/test_distributed.py runs it on 2 ranks.
     "distributed_poisson.py": (
         ["--shape", "24", "20", "16", "--planner", "FFTW_ESTIMATE", "--solves", "1"],
