@@ -112,6 +112,32 @@ def check_fourth_order(out: str, folder: Path):
     assert e4 < e2 / 1000
 
 
+def check_deblurring(out: str, folder: Path):
+    psnr = {
+        m[0]: float(m[1])
+        for m in re.findall(r"^(kronlap \w+|skimage \w+|blurred)\b.*?PSNR\s+(\S+) dB", out, re.M)
+    }
+    for name in ("kronlap identity", "kronlap gradient", "kronlap tv"):
+        assert psnr[name] > psnr["blurred"] + 1.0, name
+    if "skimage wiener" in psnr:
+        assert max(psnr[k] for k in psnr if k.startswith("kronlap")) > psnr["skimage wiener"]
+
+
+def check_gradient_domain(out: str, folder: Path):
+    seam = {
+        m[0]: float(m[1])
+        for m in re.findall(
+            r"^(naive paste|seamless_clone, rectangle|seamless_clone, outline"
+            r"|the photograph itself).*?seam (\S+)",
+            out,
+            re.M,
+        )
+    }
+    for name in ("seamless_clone, rectangle", "seamless_clone, outline"):
+        assert seam[name] < 0.3 * seam["naive paste"], name
+        assert seam[name] < 2.0 * seam["the photograph itself"], name
+
+
 # script: (its options, the pictures it writes into --out, the check of its output)
 CASES = {
     "poisson_2d.py": (["--n", "64"], ["poisson_2d.png"], check_poisson_2d),
@@ -129,6 +155,8 @@ CASES = {
         check_image_smoothing,
     ),
     "fourth_order.py": (["--sizes", "16", "32", "64"], ["fourth_order.png"], check_fourth_order),
+    "deblurring.py": (["--size", "96"], ["deblurring.png"], check_deblurring),
+    "gradient_domain.py": (["--size", "160"], ["gradient_domain.png"], check_gradient_domain),
     # One process, no mpiexec; tests/test_distributed.py runs it on 2 ranks.
     "distributed_poisson.py": (
         ["--shape", "24", "20", "16", "--planner", "FFTW_ESTIMATE", "--solves", "1"],

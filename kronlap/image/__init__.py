@@ -16,6 +16,21 @@ maximum, like ``skimage.img_as_float``); results are float64.
 and a float32 image stays float32 there.
 """
 
+from .blurring import blur, blur_eigenvalues
+from .clone import seamless_clone
+from .deconvolution import deblur
 from .smoothing import as_float_image, denoise, edge_preserving, pixel_grid, smooth
+from .tv import tv_denoise
 
-__all__ = ["smooth", "denoise", "edge_preserving", "pixel_grid", "as_float_image"]
+__all__ = [
+    "smooth",
+    "denoise",
+    "edge_preserving",
+    "pixel_grid",
+    "as_float_image",
+    "blur",
+    "blur_eigenvalues",
+    "deblur",
+    "tv_denoise",
+    "seamless_clone",
+]
