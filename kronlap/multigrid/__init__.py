@@ -7,7 +7,16 @@ multigrid (:mod:`~kronlap.multigrid.geometric`); both stop on stagnation
 and return their best iterate through :mod:`~kronlap.multigrid.krylov`.
 """
 
-from .amg import ACCELERATORS, AMG_KINDS, MultigridSolver, amg_hierarchy, amg_options
+from .amg import (
+    ACCELERATORS,
+    AMG_CHOICES,
+    AMG_KINDS,
+    MultigridSolver,
+    amg_hierarchy,
+    amg_options,
+    choose_amg,
+    neighbour_contrast,
+)
 from .geometric import CYCLES, GeometricMultigrid
 from .krylov import (
     STAGNATION_GAIN,
@@ -19,6 +28,7 @@ from .krylov import (
 
 __all__ = [
     "ACCELERATORS",
+    "AMG_CHOICES",
     "AMG_KINDS",
     "BestIterate",
     "CYCLES",
@@ -28,6 +38,8 @@ __all__ = [
     "STAGNATION_WINDOW",
     "amg_hierarchy",
     "amg_options",
+    "choose_amg",
+    "neighbour_contrast",
     "project_constants",
     "restart_on_true_residual",
 ]

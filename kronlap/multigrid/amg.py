@@ -5,9 +5,24 @@ The hierarchy is built once on the symmetric positive (semi)definite matrix
 :func:`kronlap.diffusion`, possibly restricted to a mask) and reused as the
 preconditioner of conjugate gradients for every right-hand side.
 
-Ruge-Stuben (classical) AMG is the default: on Dirichlet Poisson in 2D and
-3D it sets up and solves faster than smoothed aggregation, in fewer
-iterations. On 3D seven-point stencils the distance-two part of classical
+The hierarchy is chosen by the problem (``amg="auto"``, the default).
+Ruge-Stuben (classical) AMG for smooth or piecewise-constant coefficients
+(constant or smooth, checkerboards, inclusions, channels, layers), where it
+needs the fewest iterations and the cheapest setup; smoothed aggregation
+for coefficients that are rough from cell to cell (a random value in every
+cell) on one or two axes, where Ruge-Stuben's iteration count grows with
+the grid while smoothed aggregation's stays nearly flat; with pyamg's
+evolution strength measure at the highest contrasts. On three axes
+Ruge-Stuben (with direct interpolation) needs the fewest iterations on
+rough coefficients too, and sets up several times faster: it is taken there
+whatever the coefficient. They are told apart by the median
+contrast between consecutive collinear couplings of the matrix
+(:func:`neighbour_contrast`): 1 for a smooth or piecewise-constant
+coefficient (it changes on few faces), above :data:`ROUGH_CONTRAST` for a
+rough one. A solve that still misses ``tol`` rebuilds the hierarchy and
+solves again before giving up (:meth:`MultigridSolver.solve`).
+
+On 3D seven-point stencils the distance-two part of classical
 interpolation dominates the setup; direct interpolation converges a little
 slower but sets up much faster, so it is used from three axes on. CG around
 the V-cycle matters most for rough coefficients, where it needs several
@@ -18,6 +33,7 @@ choices are in ``benchmarks/RESULTS.md``.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pyamg
@@ -29,13 +45,56 @@ from pyamg import krylov
 from .._validation import check_count
 from .krylov import project_constants, restart_on_true_residual
 
-__all__ = ["AMG_KINDS", "ACCELERATORS", "amg_options", "amg_hierarchy", "MultigridSolver"]
+__all__ = [
+    "AMG_KINDS",
+    "AMG_CHOICES",
+    "ACCELERATORS",
+    "ROUGH_CONTRAST",
+    "EVOLUTION_CONTRAST",
+    "EVOLUTION_STRENGTH",
+    "amg_options",
+    "amg_hierarchy",
+    "choose_amg",
+    "neighbour_contrast",
+    "MultigridSolver",
+]
 
 AMG_KINDS = ("rs", "sa")
+AMG_CHOICES = ("auto", *AMG_KINDS)
 ACCELERATORS = ("cg", "fgmres", None)
+
+# amg="auto": smoothed aggregation when the median contrast between
+# consecutive collinear couplings exceeds this. Measured (benchmarks/RESULTS.md):
+# 1.00 for constant, smooth and piecewise-constant coefficients (checkerboard,
+# inclusions, channels, layers) from 64^2 on, 1.13-1.27 for a smooth
+# coefficient spanning 6 decades, 1.36 for a random log-uniform coefficient
+# of contrast 10 (where both kinds need 10-12 iterations), 1.72, 2.1, 2.5
+# and 3.7 for contrasts 1e2, 1e3, 1e4 and 1e6, where Ruge-Stuben's iterations
+# grow with the grid and smoothed aggregation's do not.
+ROUGH_CONTRAST = 1.5
+
+# pyamg's evolution strength of connection (its defaults, spelled out): with
+# it smoothed aggregation needs fewer iterations than with pyamg's default
+# symmetric measure on rough coefficients (26 against 31 at contrast 1e3,
+# 512^2), but its setup costs 3 to 4 times as much, so it pays only at the
+# highest contrasts, where the symmetric measure stalls (contrast 1e6: 200
+# iterations at 256^2 against 79). amg="auto" takes it above this median
+# neighbour contrast (2.5 at contrast 1e4, 3.7 at 1e6), and for the fallback.
+EVOLUTION_CONTRAST = 3.0
+EVOLUTION_STRENGTH = ("evolution", {"k": 2, "proj_type": "l2", "epsilon": 4.0})
+
+# pyamg keyword arguments that only one kind takes: amg="auto" with one of
+# them in ``options`` takes that kind.
+_ONLY = {
+    "rs": frozenset({"CF", "interpolation"}),
+    "sa": frozenset(
+        {"B", "BH", "symmetry", "aggregate", "smooth", "improve_candidates", "diagonal_dominance"}
+    ),
+}
 
 # fgmres keeps every Krylov vector until it restarts; this bounds that memory.
 _FGMRES_RESTART = 40
+
 
 def amg_options(amg: str = "rs", ndim: int = 2) -> dict:
     """kronlap's pyamg keyword arguments for a grid operator with ``ndim`` axes.
@@ -87,7 +146,137 @@ def amg_options(amg: str = "rs", ndim: int = 2) -> dict:
     return {}
 
 
-def amg_hierarchy(matrix, amg: str = "rs", *, ndim: int = 2, options: dict | None = None):
+def neighbour_contrast(matrix) -> tuple[float, int]:
+    """Median contrast between consecutive collinear couplings of a grid matrix.
+
+    For every pair of couplings ``(r, c)`` and ``(c, 2c - r)`` of ``matrix``
+    (the two faces of cell ``c`` on one axis of a grid operator: the same
+    index offset on both sides of ``c``), the ratio of the larger to the
+    smaller magnitude; the median over all such pairs. It does not see the
+    grid spacing (both faces of a pair lie on the same axis) nor a shift
+    (the diagonal), only how the coefficient changes from face to face:
+    1 for a constant, smooth or piecewise-constant coefficient (it jumps on
+    few faces), about 1.7 to 4 for a random log-uniform value in every cell
+    of contrast 1e2 to 1e6. With a mask the offsets of the restricted
+    matrix match only for some pairs (always along the last axis): those
+    are the sample.
+
+    Returns
+    -------
+    (float, int)
+        The median contrast (1.0 when there is no pair) and the number of
+        pairs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import kronlap as kl
+    >>> g = kl.Grid((32, 32))
+    >>> neighbour_contrast(kl.diffusion(g, 1.0 + g.mesh()[0]))[0] < 1.1
+    True
+    >>> a = 1000.0 ** np.random.default_rng(0).random(g.shape)
+    >>> neighbour_contrast(kl.diffusion(g, a))[0] > 1.5
+    True
+    """
+    upper = sp.triu(sp.csr_array(matrix), k=1, format="csr")
+    upper.eliminate_zeros()
+    upper.sum_duplicates()  # also sorts the column indices
+    rows = np.repeat(np.arange(upper.shape[0], dtype=np.int64), np.diff(upper.indptr))
+    cols = upper.indices.astype(np.int64)
+    weights = np.abs(upper.data)
+    n = np.int64(max(upper.shape[0], 1))
+    keys = rows * n + cols  # sorted: row-major with sorted columns
+    nxt = 2 * cols - rows
+    candidate = nxt < n
+    targets = cols[candidate] * n + nxt[candidate]
+    if keys.size == 0 or targets.size == 0:
+        return 1.0, 0
+    where = np.minimum(np.searchsorted(keys, targets), keys.size - 1)
+    hit = keys[where] == targets
+    first = weights[candidate][hit]
+    second = weights[where[hit]]
+    if first.size == 0:
+        return 1.0, 0
+    ratio = np.abs(np.log(first / second))
+    return float(np.exp(np.median(ratio))), int(first.size)
+
+
+def choose_amg(
+    matrix, options: dict | None = None, ndim: int = 2
+) -> tuple[str, str, float | None]:
+    """The hierarchy ``amg="auto"`` takes for ``matrix``: ``(kind, reason, contrast)``.
+
+    ``"rs"`` (Ruge-Stuben) for a smooth or piecewise-constant operator and
+    for every operator of ``ndim >= 3`` axes (where Ruge-Stuben with direct
+    interpolation measured fewest iterations on rough coefficients too),
+    ``"sa"`` (smoothed aggregation) for a rough one on one or two axes: median neighbour
+    contrast (:func:`neighbour_contrast`) above :data:`ROUGH_CONTRAST`;
+    above :data:`EVOLUTION_CONTRAST` too, the hierarchy uses the evolution
+    strength measure (:data:`EVOLUTION_STRENGTH`; the reason says so).
+    pyamg ``options`` that only one kind takes (``interpolation``, ``CF``;
+    ``aggregate``, ``smooth``, ...) choose that kind. ``contrast`` is the
+    measured median (None when options chose).
+
+    Examples
+    --------
+    >>> import kronlap as kl
+    >>> choose_amg(-kl.laplacian(kl.Grid((16, 16))))
+    ('rs', 'smooth or piecewise-constant operator: median neighbour contrast 1.00 <= 1.5', 1.0)
+    >>> choose_amg(-kl.laplacian(kl.Grid((16, 16))), {"aggregate": "standard"})[:2]
+    ('sa', "amg_options {'aggregate'} are smoothed-aggregation options")
+    """
+    given = set(options or ())
+    for kind in AMG_KINDS:
+        only = sorted(given & _ONLY[kind])
+        if only and not given & _ONLY[_other(kind)]:
+            name = "Ruge-Stuben" if kind == "rs" else "smoothed-aggregation"
+            return kind, f"amg_options {set(only)} are {name} options", None
+    contrast, _ = neighbour_contrast(matrix)
+    if ndim >= 3:
+        reason = (
+            f"{ndim} axes: Ruge-Stuben (direct interpolation) needs the fewest iterations on "
+            f"smooth and rough coefficients alike (median neighbour contrast {contrast:.2f})"
+        )
+        return "rs", reason, contrast
+    if contrast > EVOLUTION_CONTRAST:
+        reason = (
+            f"very rough coefficient: median neighbour contrast {contrast:.2f} > "
+            f"{EVOLUTION_CONTRAST} (evolution strength)"
+        )
+        return "sa", reason, contrast
+    if contrast > ROUGH_CONTRAST:
+        reason = f"rough coefficient: median neighbour contrast {contrast:.2f} > {ROUGH_CONTRAST}"
+        return "sa", reason, contrast
+    reason = (
+        f"smooth or piecewise-constant operator: median neighbour contrast {contrast:.2f} "
+        f"<= {ROUGH_CONTRAST}"
+    )
+    return "rs", reason, contrast
+
+
+def _other(kind: str) -> str:
+    return "sa" if kind == "rs" else "rs"
+
+
+def _resolve(matrix, amg: str, options: dict | None, ndim: int):
+    """``(kind, pyamg overrides, info)`` for ``amg`` in :data:`AMG_CHOICES`."""
+    if amg not in AMG_CHOICES:
+        raise ValueError(f"amg must be one of {AMG_CHOICES}, got {amg!r}")
+    if amg != "auto":
+        return amg, {}, {"amg_choice": amg, "amg_reason": f"amg={amg!r} given"}
+    kind, reason, contrast = choose_amg(matrix, options, ndim)
+    evolution = kind == "sa" and contrast is not None and contrast > EVOLUTION_CONTRAST
+    extra = {"strength": EVOLUTION_STRENGTH} if evolution else {}
+    info = {"amg_choice": "auto", "amg_reason": reason, "neighbour_contrast": contrast}
+    return kind, extra, info
+
+
+def _strength_name(kwargs: dict, kind: str) -> str:
+    strength = kwargs.get("strength", "classical" if kind == "rs" else "symmetric")
+    return strength[0] if isinstance(strength, tuple) else str(strength)
+
+
+def amg_hierarchy(matrix, amg: str = "auto", *, ndim: int = 2, options: dict | None = None):
     """Build a pyamg multilevel hierarchy for a symmetric positive (semi)definite matrix.
 
     Parameters
@@ -95,8 +284,12 @@ def amg_hierarchy(matrix, amg: str = "rs", *, ndim: int = 2, options: dict | Non
     matrix : sparse matrix
         Square, symmetric, positive definite or semidefinite (e.g.
         ``-laplacian(grid)``).
-    amg : {"rs", "sa"}, optional
-        Ruge-Stuben (default) or smoothed aggregation.
+    amg : {"auto", "rs", "sa"}, optional
+        ``"auto"`` (default): chosen by :func:`choose_amg`, Ruge-Stuben for
+        a smooth or piecewise-constant operator, smoothed aggregation for a
+        rough one (with the evolution strength measure for a very rough
+        one); ``"rs"``: Ruge-Stuben; ``"sa"``: smoothed aggregation
+        (pyamg's defaults).
     ndim : int, optional
         Number of grid axes, used to pick options (:func:`amg_options`).
     options : dict, optional
@@ -113,6 +306,11 @@ def amg_hierarchy(matrix, amg: str = "rs", *, ndim: int = 2, options: dict | Non
     TypeError
         ``options`` is not a dict.
 
+    Notes
+    -----
+    The kind built is the hierarchy's ``kronlap_amg`` attribute, and why
+    its ``kronlap_reason``.
+
     Examples
     --------
     >>> import numpy as np
@@ -124,15 +322,20 @@ def amg_hierarchy(matrix, amg: str = "rs", *, ndim: int = 2, options: dict | Non
     >>> bool(np.linalg.norm(b - A @ x) <= 1e-10 * np.linalg.norm(b))
     True
     """
-    kwargs = amg_options(amg, ndim)
-    if options is not None:
-        if not isinstance(options, dict):
-            raise TypeError(f"options must be a dict of pyamg keyword arguments, got {options!r}")
-        kwargs.update(options)
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict of pyamg keyword arguments, got {options!r}")
     A = sp.csr_array(matrix, dtype=np.float64)
     if A.shape[0] != A.shape[1]:
         raise ValueError(f"matrix must be square, got shape {A.shape}")
-    if amg == "rs":
+    kind, extra, info = _resolve(A, amg, options, ndim)
+    hierarchy = _build(A, kind, ndim, {**extra, **(options or {})})
+    hierarchy.kronlap_amg, hierarchy.kronlap_reason = kind, info["amg_reason"]
+    return hierarchy
+
+
+def _build(A, kind: str, ndim: int, overrides: dict):
+    kwargs = {**amg_options(kind, ndim), **overrides}
+    if kind == "rs":
         return pyamg.ruge_stuben_solver(A, **kwargs)
     return pyamg.smoothed_aggregation_solver(A, **kwargs)
 
@@ -224,9 +427,12 @@ class MultigridSolver:
         ``S``: symmetric, positive definite, or semidefinite with exactly
         the constants as null space (then pass ``singular=True`` and a
         right-hand side with zero mean).
-    amg : {"rs", "sa"}, optional
-        Ruge-Stuben (default) or smoothed aggregation; see
-        :func:`amg_options`.
+    amg : {"auto", "rs", "sa"}, optional
+        ``"auto"`` (default): chosen from the matrix by :func:`choose_amg`
+        (Ruge-Stuben, or smoothed aggregation for a rough operator, with
+        the evolution strength measure for a very rough one); ``"rs"``:
+        Ruge-Stuben; ``"sa"``: smoothed aggregation with pyamg's defaults.
+        See :func:`amg_options`.
     tol : float, optional
         Relative residual to reach.
     maxiter : int, optional
@@ -241,7 +447,11 @@ class MultigridSolver:
     ndim : int, optional
         Number of grid axes (picks options).
     options : dict, optional
-        pyamg keyword arguments overriding :func:`amg_options`.
+        pyamg keyword arguments overriding :func:`amg_options` (and the
+        evolution strength ``"auto"`` may choose).
+    fallback : bool, optional
+        Whether a solve that misses ``tol`` rebuilds with the other kind and
+        solves again (see :meth:`solve`); default: with ``amg="auto"``.
 
     Attributes
     ----------
@@ -252,7 +462,12 @@ class MultigridSolver:
     hierarchy : pyamg.multilevel.MultilevelSolver
         Built on ``S / scale``.
     info : dict
-        ``amg``, ``levels``, ``operator_complexity``.
+        ``amg`` (the kind in use, ``"rs"`` or ``"sa"``), ``amg_choice``
+        (what was asked: ``"auto"``, ``"rs"``, ``"sa"``), ``amg_reason``
+        (why this kind), ``neighbour_contrast`` (the measured median, with
+        ``"auto"``), ``strength`` (strength-of-connection measure),
+        ``cycle``, ``levels``, ``operator_complexity``, and ``fallback``
+        (None, or what missed ``tol`` and what was rebuilt).
 
     Examples
     --------
@@ -269,7 +484,7 @@ class MultigridSolver:
     def __init__(
         self,
         matrix,
-        amg: str = "rs",
+        amg: str = "auto",
         *,
         tol: float = 1e-10,
         maxiter: int = 200,
@@ -278,23 +493,25 @@ class MultigridSolver:
         singular: bool = False,
         ndim: int = 2,
         options: dict | None = None,
+        fallback: bool | None = None,
     ):
         if accel not in ACCELERATORS:
             raise ValueError(f"accel must be one of {ACCELERATORS}, got {accel!r}")
         if cycle not in ("V", "W", "F"):
             raise ValueError(f"cycle must be 'V', 'W' or 'F', got {cycle!r}")
+        if options is not None and not isinstance(options, dict):
+            raise TypeError(f"options must be a dict of pyamg keyword arguments, got {options!r}")
         maxiter = check_count(maxiter, "maxiter")
         self.matrix = sp.csr_array(matrix, dtype=np.float64)
+        if self.matrix.shape[0] != self.matrix.shape[1]:
+            raise ValueError(f"matrix must be square, got shape {self.matrix.shape}")
         self.scale = _power_of_two_scale(self.matrix)
-        scaled = self.matrix / self.scale if self.scale != 1.0 else self.matrix
-        self.hierarchy = amg_hierarchy(scaled, amg, ndim=ndim, options=options)
+        self._scaled = self.matrix / self.scale if self.scale != 1.0 else self.matrix
         self.tol, self.maxiter, self.cycle = float(tol), int(maxiter), cycle
         self.singular = bool(singular)
-        if self.singular:
-            coarsest = self.hierarchy.levels[-1].A
-            self.hierarchy.coarse_solver = pyamg.coarse_grid_solver(
-                _null_space_free_inverse(coarsest)
-            )
+        self._ndim, self._options = ndim, dict(options or {})
+        kind, extra, choice = _resolve(self._scaled, amg, options, ndim)
+        self.fallback = amg == "auto" if fallback is None else bool(fallback)
         if accel is None:
             self._accel = None
         else:
@@ -305,14 +522,35 @@ class MultigridSolver:
         # runs are watched from the restart loop only (its residual is
         # monotone within a run).
         self._watch = accel != "fgmres"
-        self.info = {
-            "amg": amg,
-            "levels": len(self.hierarchy.levels),
-            "operator_complexity": float(self.hierarchy.operator_complexity()),
-        }
+        self._lock = threading.Lock()
+        self.info = {"amg": kind, **choice, "fallback": None}
+        self._use(kind, extra)
 
-    def solve(self, b: np.ndarray):
+    def _use(self, kind: str, extra: dict) -> None:
+        """Build the ``kind`` hierarchy (``extra`` under the caller's options) and use it."""
+        hierarchy = self._hierarchy(kind, extra)
+        self.hierarchy = hierarchy
+        self.info.update(
+            amg=kind,
+            strength=_strength_name({**extra, **self._options}, kind),
+            cycle=self.cycle,
+            levels=len(hierarchy.levels),
+            operator_complexity=float(hierarchy.operator_complexity()),
+        )
+
+    def _hierarchy(self, kind: str, extra: dict):
+        hierarchy = _build(self._scaled, kind, self._ndim, {**extra, **self._options})
+        if self.singular:
+            coarsest = hierarchy.levels[-1].A
+            hierarchy.coarse_solver = pyamg.coarse_grid_solver(_null_space_free_inverse(coarsest))
+        hierarchy.kronlap_amg = kind
+        return hierarchy
+
+    def solve(self, b: np.ndarray, x0=None):
         """Solve ``S x = b``; return ``(x, iterations, relative residual)``.
+
+        ``x0`` is an initial guess (default zero); the answer is never worse
+        than it.
 
         ``b`` is a real 1D array; the residual is the true one,
         ``||b - S x|| / ||b||``, and may exceed ``tol`` if ``maxiter`` ran
@@ -320,9 +558,42 @@ class MultigridSolver:
         ``STAGNATION_WINDOW`` iterations, as at round-off); ``x`` is the
         iterate with the smallest true residual seen. The caller decides
         what to do about a missed ``tol``.
+
+        With ``fallback`` (the default for ``amg="auto"``), a solve that
+        misses ``tol`` rebuilds the hierarchy (smoothed aggregation with the
+        evolution strength measure; Ruge-Stuben if that was the one that
+        missed), keeps it for later solves, and solves again from zero;
+        ``info["fallback"]`` says so, the iterations are those of both
+        solves and ``x`` the better one.
         """
         b = np.asarray(b, dtype=np.float64)
-        A = self.hierarchy.levels[0].A  # S / scale
+        hierarchy = self.hierarchy
+        x, iterations, residual = self._solve_with(hierarchy, b, x0)
+        if residual <= self.tol or not self.fallback:
+            return x, iterations, residual
+        with self._lock:
+            if self.hierarchy is hierarchy:  # not yet replaced by another thread
+                failed = f"{self.info['amg']!r} ({self.info['strength']} strength)"
+                # The most robust other hierarchy: smoothed aggregation with the
+                # evolution measure, or Ruge-Stuben if that was what failed.
+                if self.info["amg"] == "sa" and self.info["strength"] == "evolution":
+                    kind, extra = "rs", {}
+                else:
+                    kind, extra = "sa", {"strength": EVOLUTION_STRENGTH}
+                self._use(kind, extra)
+                self.info["fallback"] = (
+                    f"{failed} reached residual {residual:.2e} after {iterations} "
+                    f"iterations, short of tol={self.tol:.1e}: rebuilt with {kind!r} "
+                    f"({self.info['strength']} strength)"
+                )
+            hierarchy = self.hierarchy
+        y, more, second = self._solve_with(hierarchy, b, x0)
+        if second <= residual:
+            x, residual = y, second
+        return x, iterations + more, residual
+
+    def _solve_with(self, hierarchy, b, x0=None):
+        A = hierarchy.levels[0].A  # S / scale
         b_scaled = b / self.scale
 
         def run(x0, budget, best):
@@ -333,7 +604,7 @@ class MultigridSolver:
                 def callback(x):
                     best(x, history[-1] / best.norm_b)
 
-            x = self.hierarchy.solve(
+            x = hierarchy.solve(
                 b_scaled,
                 x0=x0,
                 tol=self.tol,
@@ -346,8 +617,9 @@ class MultigridSolver:
             return x, max(len(history) - 1, 0)
 
         rounds = max(4, self.maxiter // self._chunk + 1)
+        # S x = b and (S / scale) x = b / scale have the same solution: x0 as it is
         return restart_on_true_residual(
-            run, A, b_scaled, self.tol, self.maxiter, rounds, monitored=True
+            run, A, b_scaled, self.tol, self.maxiter, rounds, monitored=True, x0=x0
         )
 
     def aspreconditioner(self):

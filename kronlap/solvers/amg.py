@@ -63,6 +63,7 @@ class AMGMethod(AssembledMethod):
 
     name = "multigrid"
     iterative = True
+    warm_start = True
     options = {
         "amg": "auto",
         "amg_options": None,
@@ -104,4 +105,4 @@ class AMGMethod(AssembledMethod):
         }
 
     def solve_flat(self, b, x0=None):
-        return self.multigrid.solve(b)
+        return self.multigrid.solve(b, x0)

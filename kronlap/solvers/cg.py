@@ -67,7 +67,7 @@ class CGMethod(AssembledMethod):
     options = {
         "preconditioner": "jacobi",
         "maxiter": None,
-        "amg": "rs",
+        "amg": "auto",
         "amg_options": None,
         "cycle": None,
     }

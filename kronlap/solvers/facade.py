@@ -121,8 +121,9 @@ class PoissonSolver:
           ``"amg"``, ``"gmg"`` or None), ``maxiter`` (10 times the
           unknowns); ``amg`` and ``amg_options`` with
           ``preconditioner="amg"``; ``cycle`` with ``preconditioner="gmg"``.
-        - ``"multigrid"``: ``amg`` (``"rs"`` Ruge-Stuben or ``"sa"``
-          smoothed aggregation), ``amg_options`` (pyamg keyword
+        - ``"multigrid"``: ``amg`` (``"auto"``, the default: chosen by the
+          roughness of the operator and reported in ``info``; ``"rs"``
+          Ruge-Stuben or ``"sa"`` smoothed aggregation), ``amg_options`` (pyamg keyword
           arguments), ``accel`` (``"auto"`` = ``"cg"``, ``"fgmres"``, or
           None for plain cycles), ``cycle`` (``"V"``, ``"W"``, ``"F"``),
           ``maxiter`` (200).
@@ -384,7 +385,10 @@ class PoissonSolver:
                 f"answer up by the same factor"
             )
         self.info.update(
-            solve_time=time.perf_counter() - start, iterations=iterations, residual=residual
+            self._method.info,  # a method may change course during a solve (a fallback)
+            solve_time=time.perf_counter() - start,
+            iterations=iterations,
+            residual=residual,
         )
         if residual is not None and not residual <= self.tol:
             message = (
