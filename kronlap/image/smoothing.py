@@ -246,9 +246,11 @@ def edge_preserving(
     well posed and keeps single noisy pixels from passing as edges. Each
     of the ``steps`` steps (``dt = t / steps``) freezes ``g`` and solves
     ``(I - dt div(g grad)) u_{n+1} = u_n`` with reflecting borders, a
-    variable-coefficient problem solved by multigrid
-    (:class:`~kronlap.PoissonSolver` with ``coeff=g``); the scheme is
-    unconditionally stable and keeps the mean and the range of the image.
+    variable-coefficient problem solved by kronlap's geometric multigrid
+    (:class:`~kronlap.PoissonSolver` with ``method="gmg"``, ``coeff=g``),
+    from the previous step's image where the method takes an initial
+    guess; the scheme is unconditionally stable and keeps the mean and the
+    range of the image.
 
     Parameters
     ----------
@@ -266,7 +268,7 @@ def edge_preserving(
     tol : float, optional
         Relative residual of each multigrid solve.
     backend : {None, "numpy"}, optional
-        The multigrid solves (pyamg) have no GPU path: a cupy image needs
+        The multigrid solves have no GPU path: a cupy image needs
         ``backend="numpy"``, which moves it to the host.
 
     Returns
@@ -317,8 +319,8 @@ def edge_preserving(
     """
     if backend == "cupy" or (backend is None and get_array_module(image) is not np):
         raise ValueError(
-            "edge_preserving solves variable-coefficient systems by multigrid (pyamg), "
-            "which has no GPU path; pass backend='numpy' to run it on the host"
+            "edge_preserving solves variable-coefficient systems by multigrid, which has "
+            "no GPU path; pass backend='numpy' to run it on the host"
         )
     data = as_float_image(to_backend(image, check_backend(backend, image)))
     t = check_nonnegative(t, "t")
@@ -339,11 +341,18 @@ def edge_preserving(
         blurred = smooth(data, sigma**2 / 2.0)
         diffusivity = _edge_stopping(_gradient_squared(blurred), contrast, step)
         solver = PoissonSolver(
-            grid, shift=1.0 / dt, method="multigrid", coeff=diffusivity, tol=tol
+            grid, shift=1.0 / dt, method=_EDGE_METHOD, coeff=diffusivity, tol=tol
         )
         for channel in _channels(data):
-            channel[...] = solver.solve(-channel / dt)
+            # the previous step's image is the initial guess, where the method takes one
+            guess = {"x0": channel} if solver.takes_initial_guess else {}
+            channel[...] = solver.solve(-channel / dt, **guess)
     return data
+
+
+# The matrix-free geometric multigrid: the faster of the two multigrid paths
+# on these shifted, edge-stopped operators (benchmarks/RESULTS.md).
+_EDGE_METHOD = "gmg"
 
 
 # ||Delta_h|| <= 4 / h**2 per axis: 8 on the 2D pixel grid (h = 1), and so

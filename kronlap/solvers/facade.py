@@ -400,6 +400,11 @@ class PoissonSolver:
             warnings.warn(message, ConvergenceWarning, stacklevel=2)
         return u
 
+    @property
+    def takes_initial_guess(self) -> bool:
+        """Whether :meth:`solve` takes ``x0`` (an iterative method with a warm start)."""
+        return self._method.warm_start
+
     def __repr__(self):
         return f"PoissonSolver({self.grid!r}, shift={self.shift}, method={self.method!r})"
 

@@ -258,3 +258,14 @@ def test_bad_edge_preserving_options(kwargs, match):
 def test_wrong_types_of_edge_preserving_options(kwargs, match):
     with pytest.raises(TypeError, match=match):
         image.edge_preserving(np.zeros((4, 4)), 1.0, **kwargs)
+
+
+def test_edge_preserving_on_the_fast_path_equals_the_direct_solves(monkeypatch):
+    from kronlap.image import smoothing
+
+    rng = np.random.default_rng(3)
+    photo = np.clip(np.linspace(0, 1, 40)[:, None] + rng.normal(0, 0.05, (40, 36)), 0, 1)
+    fast = image.edge_preserving(photo, 4.0, contrast=0.1, steps=3, tol=1e-10)
+    monkeypatch.setattr(smoothing, "_EDGE_METHOD", "direct")
+    exact = image.edge_preserving(photo, 4.0, contrast=0.1, steps=3)
+    np.testing.assert_allclose(fast, exact, atol=1e-8)

@@ -79,3 +79,9 @@ def test_a_bad_guess_names_x0(x0, error, match):
     g, f = _problem()
     with pytest.raises(error, match=match):
         kl.PoissonSolver(g, method="cg").solve(f, x0=x0)
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_the_solver_says_whether_it_takes_a_guess(method):
+    solver = kl.PoissonSolver(kl.Grid((8, 8)), method=method)
+    assert solver.takes_initial_guess is REGISTRY[method].warm_start
