@@ -17,7 +17,10 @@ still matrix-free on the structured grid:
   (summed) along the other axes: ``u_i = -sum_o C'_o u_{i+o} / C'_0``.
   Points with one fine axis are interpolated first, then two, and so on,
   each from values already known. Across a jump this keeps the flux
-  continuous, as the true error does.
+  continuous, as the true error does. Positive off-diagonal entries
+  (Galerkin levels of a rough coefficient have them) are first lumped
+  into the diagonal, so that the weights lie in ``[0, 1]`` and the
+  interpolation keeps the constants.
 * **Galerkin coarse operators** ``S_c = P^T S P``, a ``3^ndim``-point
   stencil on every coarse level (9 points in 2D, 27 in 3D), found by
   probing: ``P^T S P`` applied to ``3^ndim`` indicator vectors (more on a
@@ -67,6 +70,33 @@ def _at(xp, coefficient, shape, points):
 def _safe_inverse(xp, x):
     positive = x > 0
     return xp.where(positive, 1.0 / xp.where(positive, x, 1.0), 0.0)
+
+
+def _attractive(xp, coefficients, ndim):
+    """The stencil with its positive off-diagonal entries lumped into the diagonal.
+
+    ``C_o`` becomes ``min(C_o, 0)`` and ``C_0`` gains ``sum_o max(C_o, 0)``:
+    row sums, and so the constants in the null space, are kept, and the
+    collapsed diagonals of :class:`OperatorInterpolation` are then at least
+    the collapsed couplings they divide, so its weights lie in ``[0, 1]``
+    and sum to 1 where the row sum is 0. Galerkin levels of a rough
+    coefficient have positive corner entries (a few percent of them, up to
+    several times the diagonal); collapsed as they are, they make
+    near-zero or negative denominators, weights in the hundreds, or zero
+    weights that lose the constants (see ``benchmarks/RESULTS.md``). Like
+    the classical AMG rule for positive couplings. Entries that are not
+    positive anywhere come back as they are, not copied.
+    """
+    centre = (0,) * ndim
+    lumped = dict(coefficients)
+    diagonal = coefficients[centre]
+    for offset, c in coefficients.items():
+        if offset == centre or not bool(xp.any(xp.asarray(c) > 0)):
+            continue
+        diagonal = diagonal + xp.maximum(c, 0.0)
+        lumped[offset] = xp.minimum(c, 0.0)
+    lumped[centre] = diagonal
+    return lumped
 
 
 def coarse_start(pair) -> int:
@@ -277,6 +307,7 @@ class OperatorInterpolation:
         )
         axes = [d for d, s in enumerate(starts) if s is not None]
         centre = (0,) * fine.ndim
+        coefficients = _attractive(xp, coefficients, fine.ndim)
         self.classes = []
         for k in range(1, len(axes) + 1):
             for fine_axes in itertools.combinations(axes, k):

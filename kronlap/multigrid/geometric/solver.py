@@ -73,6 +73,11 @@ PRECISIONS = {"double": np.float64, "single": np.float32}
 # swamps the weak coefficients: a coarsest level can lose its positive
 # definiteness and CG can stall short of tol = 1e-10 (benchmarks/RESULTS.md).
 SINGLE_PRECISION_MAX_CONTRAST = 1e4
+# A coefficient is rough when more than half of the faces join cells whose
+# values differ by more than this factor (a median neighbour contrast above
+# it): a log-uniform value per cell of contrast 1e3 has a median of about
+# 7.6, a checkerboard or a smooth coefficient one of about 1.
+ROUGH_NEIGHBOUR_CONTRAST = 2.0
 GMG_ACCELERATORS = ("cg", None)
 
 
@@ -98,6 +103,25 @@ def _largest_magnitude(x, name: str) -> float:
     if not (np.isfinite(high) and np.isfinite(low)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return max(high, -low)
+
+
+def _rough_fraction(a) -> float:
+    """The fraction of faces whose two cells' coefficients differ by more than a factor 2.
+
+    Over every axis (periodic wrap faces left out); 0 for a grid of one
+    point. Above 1/2 the median neighbour contrast exceeds
+    :data:`ROUGH_NEIGHBOUR_CONTRAST`.
+    """
+    jumps, faces = 0, 0
+    for axis in range(a.ndim):
+        if a.shape[axis] < 2:
+            continue
+        low = np.take(a, np.arange(a.shape[axis] - 1), axis=axis)
+        high = np.take(a, np.arange(1, a.shape[axis]), axis=axis)
+        ratio = ROUGH_NEIGHBOUR_CONTRAST
+        jumps += int(np.count_nonzero((high > ratio * low) | (low > ratio * high)))
+        faces += low.size
+    return jumps / faces if faces else 0.0
 
 
 def _operator_scale(grid, shift: float, a) -> float:
@@ -233,10 +257,13 @@ class GeometricMultigrid:
         not symmetric and needs ``accel=None``. ``"VW"`` corrects the
         finest grid once, as a V-cycle does, from W-cycles on the coarser
         ones: close to the W-cycle's convergence for nearly the V-cycle's
-        cost. None (default): ``"VW"`` with a varying coefficient (fewer
-        CG iterations than ``"V"``, and faster than either ``"V"`` or
-        ``"W"`` on a large checkerboard; see ``benchmarks/RESULTS.md``),
-        else ``"V"``.
+        cost. None (default): ``"VW"`` with a varying coefficient that is
+        not rough (fewer CG iterations than ``"V"``, and faster than
+        either ``"V"`` or ``"W"`` on a large checkerboard; see
+        ``benchmarks/RESULTS.md``), else ``"V"``: on a rough coefficient
+        (more than half of the faces join cells whose coefficients differ
+        by more than a factor 2) the W-cycles below the finest grid save
+        no iterations.
     accel : {"cg", None}, optional
         Conjugate gradients around the cycle (default), or plain cycles.
     presmooth, postsmooth : int, optional
@@ -244,7 +271,12 @@ class GeometricMultigrid:
         correction. With ``accel="cg"`` post-smoothing runs the colours in
         reverse, so that the cycle is symmetric, a valid CG
         preconditioner; plain cycles keep the order, which converges
-        faster.
+        faster. None (default): 2 each with a varying coefficient (errors
+        that the operator-dependent interpolation misses sit on single
+        cells and small clusters of them, and a second sweep removes them:
+        on a rough coefficient it keeps the CG iterations nearly flat in
+        the grid size, on a checkerboard it saves a third of them at about
+        the same time), else 1. Given for one, the other defaults to it.
     coarsest_size : int, optional
         Stop coarsening once a grid has at most this many points; that
         grid is solved with a dense (pseudo-)inverse. None (default): 256
@@ -274,7 +306,11 @@ class GeometricMultigrid:
         ``levels``, ``shapes`` (grid shape per level), ``grid_complexity``
         (points on all levels over points on the finest), ``cycle``,
         ``smoother``, ``coarse_operators`` (``"rediscretized"`` or
-        ``"galerkin"``), ``precision``.
+        ``"galerkin"``), ``precision``, ``rough_faces`` (the fraction of
+        faces across which the coefficient jumps by more than a factor 2;
+        0 without a varying coefficient) and ``reason``: per choice made
+        by default (``"hierarchy"``, ``"cycle"``, ``"smoother"``,
+        ``"precision"``), why; a choice given by the caller says so.
 
     Raises
     ------
@@ -346,8 +382,8 @@ class GeometricMultigrid:
         maxiter: int = 100,
         cycle: str | None = None,
         accel: str | None = "cg",
-        presmooth: int = 1,
-        postsmooth: int = 1,
+        presmooth: int | None = None,
+        postsmooth: int | None = None,
         coarsest_size: int | None = None,
         precision: str | None = None,
         backend: str | None = None,
@@ -356,10 +392,15 @@ class GeometricMultigrid:
         shift = check_nonnegative(shift, "shift")
         tol = check_tolerance(tol)
         maxiter = check_count(maxiter, "maxiter")
-        presmooth = check_count(presmooth, "presmooth", minimum=0)
-        postsmooth = check_count(postsmooth, "postsmooth", minimum=0)
+        presmooth = check_count(presmooth, "presmooth", minimum=0, allow_none=True)
+        postsmooth = check_count(postsmooth, "postsmooth", minimum=0, allow_none=True)
         coarsest_size = check_count(coarsest_size, "coarsest_size", allow_none=True)
-        if presmooth != postsmooth and accel == "cg":
+        given_sweeps = presmooth is not None or postsmooth is not None
+        if presmooth is None:
+            presmooth = postsmooth
+        if postsmooth is None:
+            postsmooth = presmooth
+        if given_sweeps and presmooth != postsmooth and accel == "cg":
             raise ValueError(
                 f"accel='cg' needs a symmetric cycle: presmooth == postsmooth, got "
                 f"{presmooth} and {postsmooth}"
@@ -385,13 +426,23 @@ class GeometricMultigrid:
         self.shift = float(shift)
         self.tol, self.maxiter = float(tol), int(maxiter)
         self.accel = accel
-        self.presmooth, self.postsmooth = int(presmooth), int(postsmooth)
         self.singular = grid.is_singular and self.shift == 0.0
         a = None if coeff is None else coefficient_array(grid, coeff)
+        reason = {}
         if precision is None:
             contrast = 1.0 if a is None else float(a.max() / a.min())
             single = accel == "cg" and contrast <= SINGLE_PRECISION_MAX_CONTRAST
             precision = "single" if single else "double"
+            if accel != "cg":
+                reason["precision"] = "plain cycles need double precision"
+            else:
+                relation = "<=" if single else ">"
+                reason["precision"] = (
+                    f"coefficient contrast {contrast:.3g} {relation} "
+                    f"{SINGLE_PRECISION_MAX_CONTRAST:g}"
+                )
+        else:
+            reason["precision"] = "precision given"
         self.precision = precision
         # Every operator is S / scale (see Notes: Scaling). The operator of
         # the Krylov method is always double precision; the cycle's, in
@@ -406,8 +457,36 @@ class GeometricMultigrid:
         # number, or an array of one value) rediscretized levels scaled by it.
         self._galerkin = galerkin = any(c is None for c in fine.uniform)
         self._constant = None if a is None or galerkin else float(a.flat[0])
+        varying = galerkin and a is not None
+        rough_faces = _rough_fraction(to_backend(a, "numpy")) if varying else 0.0
+        rough = rough_faces > 0.5
+        jumps = (
+            f"{rough_faces:.0%} of the faces jump by more than a factor "
+            f"{ROUGH_NEIGHBOUR_CONTRAST:g}"
+        )
+        reason["hierarchy"] = (
+            "varying coefficient: Galerkin levels, operator-dependent interpolation"
+            if galerkin
+            else "constant coefficient: rediscretized levels, linear interpolation"
+        )
         if cycle is None:
-            cycle = "VW" if galerkin else "V"
+            cycle = "VW" if galerkin and not rough else "V"
+            if not galerkin:
+                reason["cycle"] = "constant coefficient"
+            elif rough:
+                reason["cycle"] = f"rough coefficient ({jumps}): W-cycles below save nothing"
+            else:
+                reason["cycle"] = f"piecewise smooth coefficient ({jumps})"
+        else:
+            reason["cycle"] = "cycle given"
+        if given_sweeps:
+            reason["smoother"] = "presmooth, postsmooth given"
+        else:
+            presmooth = postsmooth = 2 if galerkin else 1
+            reason["smoother"] = (
+                "varying coefficient: 2 sweeps" if galerkin else "constant coefficient: 1 sweep"
+            )
+        self.presmooth, self.postsmooth = int(presmooth), int(postsmooth)
         if coarsest_size is None:
             coarsest_size = 256 if galerkin else 64
         self.cycle = cycle
@@ -428,6 +507,8 @@ class GeometricMultigrid:
             if galerkin and len(self.levels) > 1
             else "rediscretized",
             "precision": precision,
+            "rough_faces": rough_faces,
+            "reason": reason,
         }
         # Workspaces not in use (see Notes: Thread safety); the first is made
         # now, so that setup allocates what a serial solve needs.
