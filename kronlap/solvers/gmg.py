@@ -56,6 +56,7 @@ class GMGMethod(Method):
     name = "gmg"
     coeff = True
     iterative = True
+    warm_start = True
     options = {"accel": "auto", "cycle": None, "precision": None, "maxiter": None}
 
     @classmethod
@@ -100,9 +101,12 @@ class GMGMethod(Method):
         self.matrix = spla.LinearOperator((n, n), matvec=matvec, dtype=np.float64)
 
     def _solve_flat(self, b, x0=None):
-        x, iterations, residual = self.multigrid.solve(b.reshape(self.problem.grid.shape))
+        shape = self.problem.grid.shape
+        start = None if x0 is None else x0.reshape(shape)
+        x, iterations, residual = self.multigrid.solve(b.reshape(shape), start)
         return x.ravel(), iterations, residual
 
-    def solve(self, rhs, values, overwrite):
-        x, iterations, residual = solve_parts(self._solve_flat, self.matrix, negated(rhs))
+    def solve(self, rhs, values, overwrite, x0=None):
+        start = None if x0 is None else x0.reshape(-1)
+        x, iterations, residual = solve_parts(self._solve_flat, self.matrix, negated(rhs), start)
         return on_grid(x, self.problem.grid.shape, rhs.dtype), iterations, residual

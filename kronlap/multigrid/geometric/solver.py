@@ -773,7 +773,7 @@ class GeometricMultigrid:
         Su *= self.scale
         return Su
 
-    def solve(self, b):
+    def solve(self, b, x0=None):
         """Solve ``S u = b`` by CG around the cycle (or by plain cycles).
 
         Safe to call from several threads at once (see Notes: Thread safety).
@@ -783,6 +783,8 @@ class GeometricMultigrid:
         b : array of ``grid.shape``
             Real right-hand side (numpy, or cupy with ``backend="cupy"``);
             for a singular problem it must have zero mean.
+        x0 : array of ``grid.shape``, optional
+            Initial guess (default zero); the answer is never worse than it.
 
         Returns
         -------
@@ -821,15 +823,21 @@ class GeometricMultigrid:
         # Solved: (S / scale) u' = b / unit, unit a power of 2 that brings
         # max |b / unit| into [1, 2); u = u' unit / scale (see Notes: Scaling).
         unit = _power_of_two_below(peak)
+        start = None
+        if x0 is not None:
+            start = xp.asarray(x0, dtype=np.float64)
+            if start.shape != b.shape:
+                raise ValueError(f"x0 must have shape {b.shape}, got {start.shape}")
+            start = start * (self.scale / unit)  # u' of the scaled system
         with self._workspace() as work:
             if self.accel == "cg":
-                u, iterations, residual = self._solve_cg(b, 1.0 / unit, work)
+                u, iterations, residual = self._solve_cg(b, 1.0 / unit, work, start)
             else:
-                u, iterations, residual = self._solve_stationary(b, 1.0 / unit, work)
+                u, iterations, residual = self._solve_stationary(b, 1.0 / unit, work, start)
         u *= unit / self.scale
         return u, iterations, residual
 
-    def _solve_stationary(self, b, factor, work):
+    def _solve_stationary(self, b, factor, work, start=None):
         """Plain cycles on ``(S / scale) u = factor b``: ``(u, iterations, residual)``.
 
         Iterates are ranked by their true residual, which the loop computes
@@ -842,11 +850,14 @@ class GeometricMultigrid:
         u = S.interior(top.u)
 
         def run(x0, budget, best):
-            # One run, from zero (x0 is None): rounds=1 below.
+            # One run (rounds=1 below), from zero or from the initial guess.
             top.u.fill(0.0)
+            if x0 is not None:
+                u[...] = x0
+                S.refresh(top.u)
             done = 0
             while done < budget:
-                self._cycle(0, self.cycle, work, zero=done == 0)
+                self._cycle(0, self.cycle, work, zero=done == 0 and x0 is None)
                 done += 1
                 if self.singular:
                     u[...] -= u.mean()
@@ -861,13 +872,13 @@ class GeometricMultigrid:
         # No workspace for the true residuals of the run's end: a padded
         # array kept in the pooled workspace would outlive the solve.
         x, iterations, residual = restart_on_true_residual(
-            run, _Product(S), top.b, self.tol, self.maxiter, rounds=1, monitored=True
+            run, _Product(S), top.b, self.tol, self.maxiter, rounds=1, monitored=True, x0=start
         )
         if x is u:  # the last cycle's iterate, still in the workspace
             x = u.copy()
         return x, iterations, residual
 
-    def _solve_cg(self, b, factor, work):
+    def _solve_cg(self, b, factor, work, start=None):
         """CG around the cycle on ``(S / scale) x = factor b``: ``(x, iterations, residual)``.
 
         CG runs rank their iterates by the recursive residual, which CG
@@ -928,7 +939,7 @@ class GeometricMultigrid:
             return x, done
 
         x, iterations, residual = restart_on_true_residual(
-            run, _Product(S, scratch), rhs, self.tol, self.maxiter, monitored=True
+            run, _Product(S, scratch), rhs, self.tol, self.maxiter, monitored=True, x0=start
         )
         if self.singular:
             x -= x.mean()
