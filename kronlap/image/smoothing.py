@@ -246,10 +246,10 @@ def edge_preserving(
     well posed and keeps single noisy pixels from passing as edges. Each
     of the ``steps`` steps (``dt = t / steps``) freezes ``g`` and solves
     ``(I - dt div(g grad)) u_{n+1} = u_n`` with reflecting borders, a
-    variable-coefficient problem solved by kronlap's geometric multigrid
-    (:class:`~kronlap.PoissonSolver` with ``method="gmg"``, ``coeff=g``),
-    from the previous step's image where the method takes an initial
-    guess; the scheme is unconditionally stable and keeps the mean and the
+    variable-coefficient problem (:class:`~kronlap.PoissonSolver` with
+    ``coeff=g``), well conditioned for moderate ``dt`` and solved by
+    Jacobi-preconditioned conjugate gradients from the previous step's
+    image; the scheme is unconditionally stable and keeps the mean and the
     range of the image.
 
     Parameters
@@ -266,9 +266,9 @@ def edge_preserving(
     sigma : float, optional
         Blur (pixels) of the copy whose gradient sets ``g``; ``>= 0``.
     tol : float, optional
-        Relative residual of each multigrid solve.
+        Relative residual of each step's solve.
     backend : {None, "numpy"}, optional
-        The multigrid solves have no GPU path: a cupy image needs
+        The variable-coefficient solves run on the host: a cupy image needs
         ``backend="numpy"``, which moves it to the host.
 
     Returns
@@ -319,8 +319,8 @@ def edge_preserving(
     """
     if backend == "cupy" or (backend is None and get_array_module(image) is not np):
         raise ValueError(
-            "edge_preserving solves variable-coefficient systems by multigrid, which has "
-            "no GPU path; pass backend='numpy' to run it on the host"
+            "edge_preserving solves variable-coefficient systems on the host; pass "
+            "backend='numpy' to run it there"
         )
     data = as_float_image(to_backend(image, check_backend(backend, image)))
     t = check_nonnegative(t, "t")
@@ -350,9 +350,11 @@ def edge_preserving(
     return data
 
 
-# The matrix-free geometric multigrid: the faster of the two multigrid paths
-# on these shifted, edge-stopped operators (benchmarks/RESULTS.md).
-_EDGE_METHOD = "gmg"
+# Each step's operator I/dt - div(g grad) with 0 < g <= 1 is well conditioned
+# (condition number at most 1 + 8 dt): Jacobi-preconditioned CG from the
+# previous image measured faster than either multigrid path, whose setup
+# does not pay here (benchmarks/RESULTS.md).
+_EDGE_METHOD = "cg"
 
 
 # ||Delta_h|| <= 4 / h**2 per axis: 8 on the 2D pixel grid (h = 1), and so
