@@ -319,8 +319,8 @@ def edge_preserving(
     """
     if backend == "cupy" or (backend is None and get_array_module(image) is not np):
         raise ValueError(
-            "edge_preserving solves variable-coefficient systems on the host; pass "
-            "backend='numpy' to run it there"
+            "edge_preserving has no GPU path (its variable-coefficient solves run on the "
+            "host); pass backend='numpy' to run it there"
         )
     data = as_float_image(to_backend(image, check_backend(backend, image)))
     t = check_nonnegative(t, "t")
