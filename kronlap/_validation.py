@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from .backend import get_array_module
 from .grid import Grid
 
 
@@ -186,3 +187,49 @@ def check_times(t) -> tuple[np.ndarray, bool]:
     if np.any(np.diff(times) < 0):
         raise ValueError("t must be non-decreasing")
     return times, arr.ndim == 0
+
+
+def check_grid_array(f, grid: Grid, name: str = "f") -> np.ndarray:
+    """Validate ``f`` (numpy or cupy); return it, or a float32/float64/complex C-ordered copy.
+
+    ``name`` is the argument named in the errors (``"f"``, ``"x0"``).
+    """
+    xp = get_array_module(f)
+    arr = xp.asarray(f)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if arr.shape != grid.shape:
+        raise ValueError(f"{name} must have shape grid.shape={grid.shape}, got {arr.shape}")
+    if arr.dtype in (np.float32, np.float64, np.complex64, np.complex128):
+        dtype = arr.dtype
+    elif np.iscomplexobj(arr):
+        dtype = np.complex128
+    else:
+        dtype = np.float64
+    if has_nonfinite(arr):
+        raise ValueError(f"{name} contains NaN or inf")
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    if not xp.isfinite(total):
+        # Finite entries whose sum overflows: every transform and norm of the
+        # solve would overflow too and return NaN.
+        raise ValueError(
+            f"{name} is too large to solve in {np.dtype(dtype).name}: "
+            f"its entries are finite (max |f| = {float(abs(arr).max()):.3g}) but their sum "
+            f"overflows; scale it down and the answer up by the same factor"
+        )
+    if dtype != arr.dtype or not arr.flags.c_contiguous:
+        return xp.array(arr, dtype=dtype, order="C")
+    return arr
+
+
+def has_nonfinite(arr) -> bool:
+    """Whether ``arr`` (numpy or cupy) has a NaN or inf entry.
+
+    A sum is NaN or inf if any entry is (one pass, no temporary); only then
+    look closer, since a sum of finite entries can also overflow.
+    """
+    xp = get_array_module(arr)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    return not bool(xp.isfinite(total)) and not bool(xp.all(xp.isfinite(arr)))

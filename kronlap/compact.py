@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import check_grid, check_real
+from ._validation import check_grid, check_grid_array, check_real
 from .backend import get_array_module
 from .boundary import check_boundary
 from .grid import Grid
@@ -200,7 +200,7 @@ def compact_rhs(f, grid: Grid, *, shift=0.0, boundary=None):
     grid = check_grid(grid)
     check_order(4, grid)
     shift = check_real(shift, "shift")
-    f = _check_grid_function(f, grid)
+    f = check_grid_array(f, grid)
     items = check_boundary(boundary, grid)
     xp = get_array_module(f)
     dtype = np.result_type(f.dtype, *(value.dtype for *_, value in items))
@@ -219,18 +219,6 @@ def compact_rhs(f, grid: Grid, *, shift=0.0, boundary=None):
             if faces:
                 out[layer] -= _face_coupling(faces, grid, k, side, shift, xp, dtype)
     return out
-
-
-def _check_grid_function(f, grid: Grid):
-    xp = get_array_module(f)
-    arr = xp.asarray(f)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"f must be a numeric array, got dtype {arr.dtype}")
-    if arr.shape != grid.shape:
-        raise ValueError(f"f must have shape grid.shape={grid.shape}, got {arr.shape}")
-    if not bool(xp.all(xp.isfinite(arr))):
-        raise ValueError("f contains NaN or inf")
-    return arr
 
 
 def _layer(ndim: int, axis: int, side: int):
