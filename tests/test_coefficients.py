@@ -187,3 +187,59 @@ def test_bad_coefficients(coeff, error, match):
 def test_bad_grid():
     with pytest.raises(TypeError, match="grid"):
         kl.diffusion((4, 3), 1.0)
+
+
+def _dense_difference(n, pair):
+    """The 1D cell-to-face difference D (faces x cells), written out densely."""
+    low, high = pair
+    if low == "periodic":
+        D = -np.eye(n)
+        for i in range(n):
+            D[i, (i + 1) % n] += 1.0
+        return D
+    rows = []
+    if low == "dirichlet":
+        rows.append(np.eye(n)[0])
+    for i in range(n - 1):
+        row = np.zeros(n)
+        row[i], row[i + 1] = -1.0, 1.0
+        rows.append(row)
+    if high == "dirichlet":
+        rows.append(-np.eye(n)[-1])
+    return np.array(rows).reshape(-1, n)
+
+
+@pytest.mark.parametrize(
+    "shape, bc",
+    [
+        ((5, 4), ["dirichlet", "neumann"]),
+        ((3, 6), ["periodic", ("dirichlet", "neumann")]),
+        ((2, 1), ["periodic", "periodic"]),
+        ((1, 3), ["periodic", ("neumann", "dirichlet")]),
+        ((3, 2, 4), ["periodic", "dirichlet", "neumann"]),
+    ],
+)
+def test_diffusion_equals_the_kronecker_formula(shape, bc):
+    """L = -sum_d G_d^T diag(a_face) G_d / h_d^2 with G_d = I (x) D_d (x) I by numpy.kron."""
+    g = kl.Grid(shape, lengths=tuple(1.0 + k for k in range(len(shape))), bc=bc)
+    a = np.random.default_rng(4).uniform(0.5, 3.0, shape)
+    expected = np.zeros((g.size, g.size))
+    for axis, (n, h, pair) in enumerate(zip(g.shape, g.h, g.bc)):
+        D = _dense_difference(n, pair)
+        before = np.eye(int(np.prod(shape[:axis], dtype=int)))
+        after = np.eye(int(np.prod(shape[axis + 1 :], dtype=int)))
+        G = np.kron(np.kron(before, D), after)
+        moved = np.moveaxis(a, axis, -1)
+        if pair[0] == "periodic":
+            faces = 2 * moved * np.roll(moved, -1, -1) / (moved + np.roll(moved, -1, -1))
+        else:
+            inner = 2 * moved[..., :-1] * moved[..., 1:] / (moved[..., :-1] + moved[..., 1:])
+            parts = [inner]
+            if pair[0] == "dirichlet":
+                parts.insert(0, moved[..., :1])
+            if pair[1] == "dirichlet":
+                parts.append(moved[..., -1:])
+            faces = np.concatenate(parts, axis=-1)
+        weights = np.moveaxis(faces, -1, axis).ravel()
+        expected -= G.T @ np.diag(weights) @ G / h**2
+    np.testing.assert_allclose(kl.diffusion(g, a).toarray(), expected, rtol=1e-13, atol=1e-13)
