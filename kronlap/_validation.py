@@ -117,16 +117,23 @@ def check_count(value, name: str, *, allow_none: bool = False, minimum: int = 1)
 
 
 def check_choice(value, name: str, choices) -> object:
-    """One of ``choices`` (compared with ``==``; unhashable values are refused too).
+    """One of ``choices``: a value of none of their types is a ``TypeError``, else ``ValueError``.
 
     Examples
     --------
     >>> check_choice("warn", "on_nonconvergence", ("raise", "warn"))
     'warn'
+    >>> check_choice(3, "on_nonconvergence", ("raise", "warn"))
+    Traceback (most recent call last):
+    ...
+    TypeError: on_nonconvergence must be one of ('raise', 'warn'), got 3
     """
+    choices = tuple(choices)
+    if not any(isinstance(value, type(choice)) for choice in choices):
+        raise TypeError(f"{name} must be one of {choices!r}, got {value!r}")
     if not any(value is choice or (type(value) is type(choice) and value == choice)
                for choice in choices):
-        raise ValueError(f"{name} must be one of {tuple(choices)!r}, got {value!r}")
+        raise ValueError(f"{name} must be one of {choices!r}, got {value!r}")
     return value
 
 

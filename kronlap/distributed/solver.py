@@ -342,7 +342,7 @@ class PoissonSolver:
         return local
 
     def _enforce_compatibility(self, rhs, project: bool) -> None:
-        """The serial rule (:func:`kronlap.solvers._enforce_compatibility`) on the whole grid."""
+        """The serial rule (``kronlap.solvers.problem.enforce_compatibility``), grid-wide."""
         MPI = _mpi()
         mean = self.comm.allreduce(rhs.sum(), op=MPI.SUM) / self.grid.size
         if project:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.fft
 import scipy.ndimage
@@ -456,11 +458,19 @@ def _preconditioner(transform: _SpectralBlur, weight: float, regularizer_penalty
     return apply
 
 
-def _cg(operator, rhs: np.ndarray, guess: np.ndarray, precondition, rtol, maxiter):
-    """Preconditioned CG on 2D arrays; returns the solution and the iteration count."""
+def _cg(operator, rhs: np.ndarray, guess: np.ndarray, precondition, rtol, maxiter, warn=False):
+    """Preconditioned CG on 2D arrays from ``guess``: ``(solution, iterations)``.
+
+    Runs through kronlap's restart loop, which keeps the best iterate (never
+    a worse one than ``guess``) and stops on stagnation; with ``warn`` a
+    missed ``rtol`` is a :class:`~kronlap.ConvergenceWarning` (the inner
+    steps of split Bregman are inexact on purpose and do not warn).
+    """
+    from ..multigrid import restart_on_true_residual
+    from ..solvers import ConvergenceWarning
+
     shape = rhs.shape
     size = rhs.size
-    count = [0]
 
     def matvec(v):
         return operator(v.reshape(shape)).ravel()
@@ -468,21 +478,27 @@ def _cg(operator, rhs: np.ndarray, guess: np.ndarray, precondition, rtol, maxite
     def psolve(v):
         return precondition(v.reshape(shape)).ravel()
 
-    def callback(_):
-        count[0] += 1
-
     linear = scipy.sparse.linalg.LinearOperator((size, size), matvec=matvec, dtype=np.float64)
     inverse = scipy.sparse.linalg.LinearOperator((size, size), matvec=psolve, dtype=np.float64)
-    solution, _ = scipy.sparse.linalg.cg(
-        linear,
-        rhs.ravel(),
-        x0=guess.ravel(),
-        rtol=rtol,
-        maxiter=maxiter,
-        M=inverse,
-        callback=callback,
+    b = rhs.ravel()
+
+    def run(x0, budget, best):
+        x, _ = scipy.sparse.linalg.cg(
+            linear, b, x0=x0, rtol=rtol, maxiter=budget, M=inverse, callback=best
+        )
+        return x, best.calls
+
+    solution, iterations, residual = restart_on_true_residual(
+        run, linear, b, rtol, maxiter, monitored=True, stride=10, x0=guess.ravel()
     )
-    return solution.reshape(shape), count[0]
+    if warn and not residual <= rtol:
+        warnings.warn(
+            f"deblur's conjugate gradients reached relative residual {residual:.3e} after "
+            f"{iterations} iterations, short of tol={rtol:.1e}",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return solution.reshape(shape), iterations
 
 
 def _normal_equations_cg(transform, psf, mode, channel, weight, regularizer, tol, maxiter):
@@ -496,7 +512,7 @@ def _normal_equations_cg(transform, psf, mode, channel, weight, regularizer, tol
 
     rhs = apply_adjoint(channel, psf, mode)
     precondition = _preconditioner(transform, weight, transform.penalty(regularizer))
-    return _cg(operator, rhs, channel, precondition, tol, maxiter)
+    return _cg(operator, rhs, channel, precondition, tol, maxiter, warn=True)
 
 
 def _tv_linear_step(transform, psf, mode, channel, rho, spectral):

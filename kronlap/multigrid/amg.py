@@ -562,7 +562,8 @@ class MultigridSolver:
         With ``fallback`` (the default for ``amg="auto"``), a solve that
         misses ``tol`` rebuilds the hierarchy (smoothed aggregation with the
         evolution strength measure; Ruge-Stuben if that was the one that
-        missed), keeps it for later solves, and solves again from zero;
+        missed), keeps it for later solves, and solves again from the initial
+        guess (zero by default);
         ``info["fallback"]`` says so, the iterations are those of both
         solves and ``x`` the better one.
         """

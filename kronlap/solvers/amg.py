@@ -105,4 +105,7 @@ class AMGMethod(AssembledMethod):
         }
 
     def solve_flat(self, b, x0=None):
-        return self.multigrid.solve(b, x0)
+        result = self.multigrid.solve(b, x0)
+        # A fallback rebuilds the hierarchy during the solve: report the new one.
+        self.info.update(self.multigrid.info)
+        return result

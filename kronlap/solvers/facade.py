@@ -51,9 +51,10 @@ class PoissonSolver:
         One of the registry's methods (:data:`kronlap.solvers.REGISTRY`):
 
         - ``"auto"`` (default): the first of ``"fft"``, ``"gmg"``,
-          ``"multigrid"``, ``"direct"`` that can solve the problem and
-          takes the options given: ``"fft"`` for the constant-coefficient
-          Laplacian on the full grid; with ``coeff``, ``"gmg"`` on grids of
+          ``"multigrid"``, ``"direct"``, ``"cg"``, ``"eig"`` that can solve
+          the problem and takes the options given (so ``"cg"`` or ``"eig"``
+          only when just their options are given): ``"fft"`` for the
+          constant-coefficient Laplacian on the full grid; with ``coeff``, ``"gmg"`` on grids of
           128^2 (2D) or 48^3 (3D) points or more, else ``"multigrid"``;
           with ``mask``, ``"multigrid"``.
         - ``"fft"``: per-axis FFT / DST-I / DCT-II; dense eigenvectors on
@@ -438,6 +439,7 @@ def solve_poisson(
     mask=None,
     mask_values=None,
     order: int = 2,
+    on_nonconvergence: str = "raise",
     **options,
 ):
     """Solve ``(Delta_h - shift) u = f`` on ``grid``; ``shift >= 0`` is screened Poisson.
@@ -478,9 +480,10 @@ def solve_poisson(
         Values of ``u`` outside ``mask``.
     order : {2, 4}, optional
         4: the compact fourth-order scheme; see :class:`PoissonSolver`.
+    on_nonconvergence : {"raise", "warn"}, optional
+        What a missed ``tol`` does, as for :class:`PoissonSolver`.
     **options
-        The method's options, as for :class:`PoissonSolver` (including
-        ``on_nonconvergence``).
+        The method's options, as for :class:`PoissonSolver`.
 
     Returns
     -------
@@ -530,6 +533,7 @@ def solve_poisson(
         mask=mask,
         mask_values=mask_values,
         order=order,
+        on_nonconvergence=on_nonconvergence,
         **options,
     )
     return solver.solve(f, boundary=boundary, project=project)

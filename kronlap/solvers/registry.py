@@ -88,7 +88,8 @@ class Method:
         if given:
             return f"method={cls.name!r} cannot take {' and '.join(given)}"
         if problem.order not in cls.orders:
-            return f"method={cls.name!r} solves order 2 only, not order={problem.order}"
+            orders = " or ".join(map(str, cls.orders))
+            return f"method={cls.name!r} solves order {orders} only, not order={problem.order}"
         if problem.shift < 0 and not cls.indefinite:
             return (
                 f"method={cls.name!r} needs shift >= 0 (a definite operator), got "
@@ -156,7 +157,9 @@ def resolve(method: str, problem, given: dict) -> type[Method]:
     TypeError
         An option that the method does not take.
     """
-    if not isinstance(method, str) or (method != "auto" and method not in REGISTRY):
+    if not isinstance(method, str):
+        raise TypeError(f"method must be one of {('auto', *REGISTRY)}, got {method!r}")
+    if method != "auto" and method not in REGISTRY:
         raise ValueError(f"method must be one of {('auto', *REGISTRY)}, got {method!r}")
     if method != "auto":
         cls = REGISTRY[method]

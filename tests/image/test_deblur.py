@@ -194,3 +194,22 @@ def test_bad_psf_is_named():
         image.deblur(np.zeros((10, 10)), np.ones((2, 2)))
     with pytest.raises(ValueError, match="larger than the image"):
         image.deblur(np.zeros((10, 10)), np.ones((11, 3)))
+
+
+def test_cg_deblurring_that_misses_tol_warns_and_keeps_its_best_iterate():
+    import warnings
+
+    import kronlap as kl
+
+    rng = np.random.default_rng(2)
+    img = rng.random((24, 20))
+    psf = np.outer([1.0, 2.0, 1.0], [1.0, 3.0, 1.0]) / 20.0
+    psf[0, 0] += 0.05  # not symmetric: the CG path
+    blurred = image.blur(img, psf)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image.deblur(blurred, psf, weight=1e-6, method="cg", tol=1e-12, maxiter=2)
+    assert any(issubclass(w.category, kl.ConvergenceWarning) for w in caught)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        image.deblur(blurred, psf, weight=1e-2, method="cg", tol=1e-6)

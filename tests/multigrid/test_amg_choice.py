@@ -288,3 +288,17 @@ def test_no_fallback_for_a_kind_given_or_a_maxiter_given():
     f = b.reshape(g.shape)
     with pytest.raises(kl.ConvergenceError, match="after 3 iterations"):
         kl.solve_poisson(f, g, coeff=log_uniform(g, 1e3), method="multigrid", maxiter=3)
+
+
+def test_the_facade_reports_a_fallback_made_during_a_solve():
+    import warnings
+
+    g = kl.Grid((48, 48))
+    a = 1e3 ** np.random.default_rng(0).random(g.shape)
+    solver = kl.PoissonSolver(g, method="multigrid", coeff=a, tol=1e-17, on_nonconvergence="warn")
+    assert solver.info.get("fallback") is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kl.ConvergenceWarning)
+        solver.solve(np.ones(g.shape))
+    assert "rebuilt with" in solver.info["fallback"]
+    assert solver.info["strength"] == solver._method.multigrid.info["strength"]

@@ -169,3 +169,13 @@ def test_options_are_keyword_only():
         kl.PoissonSolver(g, 1.0)
     with pytest.raises(TypeError):
         kl.PoissonSolver(g).solve(np.ones(g.shape), {(0, 0): 1.0})
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"on_nonconvergence": 3}, {"method": 3}, {"method": "cg", "preconditioner": 1.5},
+     {"method": "gmg", "cycle": 2}, {"method": "multigrid", "amg": None}],
+)
+def test_a_choice_of_the_wrong_type_is_a_type_error(options):
+    with pytest.raises(TypeError, match="must be one of"):
+        kl.PoissonSolver(kl.Grid((8, 8)), **options)
