@@ -33,14 +33,10 @@ __all__ = [
     "sparse_modules",
     "sparse_matrix",
     "BACKENDS",
-    "GPU_METHODS",
 ]
 
 BACKENDS = ("numpy", "cupy")
 
-# Solver methods with a GPU path (PoissonSolver's ``method``). "multigrid"
-# (pyamg) and "direct" (SuperLU) are CPU libraries.
-GPU_METHODS = ("auto", "fft", "eig", "cg")
 
 
 def _is_cupy_array(x) -> bool:
@@ -76,8 +72,11 @@ def get_array_module(x):
     return np
 
 
-def check_backend(backend, f=None, *, method=None) -> str:
-    """Validate ``backend`` for the array ``f`` and the solver ``method``; return its name.
+def check_backend(backend, f=None) -> str:
+    """Validate ``backend`` for the array ``f``; return its name.
+
+    Which solver methods run on the GPU is the method registry's to say
+    (:data:`kronlap.solvers.REGISTRY`, each method's ``gpu``).
 
     Parameters
     ----------
@@ -85,10 +84,6 @@ def check_backend(backend, f=None, *, method=None) -> str:
         ``None`` follows ``f``: ``"cupy"`` for a cupy array, else ``"numpy"``.
     f : array_like, optional
         The input array the backend applies to.
-    method : str, optional
-        A :class:`~kronlap.PoissonSolver` method; checked against the
-        methods with a GPU path, :data:`GPU_METHODS`, when the backend is
-        ``"cupy"``.
 
     Returns
     -------
@@ -98,8 +93,7 @@ def check_backend(backend, f=None, *, method=None) -> str:
     Raises
     ------
     ValueError
-        Unknown backend name, or a ``method`` without a GPU path on
-        ``"cupy"``.
+        Unknown backend name.
     RuntimeError
         The GPU was asked for (``backend="cupy"`` or a cupy array) but cupy
         is not installed or no GPU is visible.
@@ -120,12 +114,6 @@ def check_backend(backend, f=None, *, method=None) -> str:
         raise ValueError(f"backend must be None, 'numpy' or 'cupy', got {backend!r}")
     if backend == "cupy":
         _require_gpu()
-        if method is not None and method not in GPU_METHODS:
-            raise ValueError(
-                f"method={method!r} has no GPU path; on the GPU use one of "
-                f"{GPU_METHODS[1:]}, or pass backend='numpy' (cupy input is then "
-                f"moved to the host)"
-            )
     return backend
 
 

@@ -150,7 +150,7 @@ def test_unknown_backend_is_named(bad):
 
 def test_numpy_backend_checks_no_gpu():
     assert backend.check_backend(None) == "numpy"
-    assert backend.check_backend("numpy", np.zeros(2), method="multigrid") == "numpy"
+    assert backend.check_backend("numpy", np.zeros(2)) == "numpy"
 
 
 # --- stand-ins for cupy: not installed, installed without a GPU, with a GPU ---
@@ -191,13 +191,22 @@ def test_no_visible_gpu_says_so(monkeypatch):
         kl.image.denoise(np.zeros((4, 4)), 1.0, backend="cupy")
 
 
-@pytest.mark.parametrize("method", ["multigrid", "direct"])
+@pytest.mark.parametrize("method", ["multigrid", "direct", "gmg"])
 def test_method_without_gpu_path(monkeypatch, method):
     fake_cupy(monkeypatch, available=True)
     with pytest.raises(ValueError, match=rf"method='{method}' has no GPU path.*backend='numpy'"):
-        backend.check_backend("cupy", method=method)
-    for ok in backend.GPU_METHODS:
-        assert backend.check_backend("cupy", method=ok) == "cupy"
+        kl.PoissonSolver(kl.Grid((8, 8)), method=method, backend="cupy")
+
+
+def test_the_registry_says_which_methods_run_on_the_gpu():
+    from kronlap.solvers import REGISTRY
+    from kronlap.solvers.problem import Problem
+
+    device = types.SimpleNamespace(__name__="cupy")
+    on_gpu = Problem(kl.Grid((8, 8)), 0.0, None, None, device, 1e-8)
+    able = {name for name, method in REGISTRY.items() if method.refusal(on_gpu) is None}
+    declared = {name for name, method in REGISTRY.items() if method.gpu}
+    assert able == declared == {"fft", "eig", "cg"}
 
 
 @pytest.mark.parametrize("method", ["crank_nicolson", "backward_euler"])
