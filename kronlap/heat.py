@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._validation import check_count, check_grid, check_positive, check_times
+from ._validation import check_count, check_grid, check_grid_array, check_positive, check_times
 from .backend import array_module, check_backend, float_dtype, get_array_module, to_backend
 from .boundary import fold_boundary, split_complex
 from .grid import Grid
@@ -347,13 +347,7 @@ def _step_lengths(interval: float, dt: float) -> tuple[int, float]:
 
 def _check_initial(u0, grid: Grid, xp) -> np.ndarray:
     """Validate ``u0`` (an array of ``xp``); return a new array of its working dtype."""
-    arr = xp.asarray(u0)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"u0 must be a numeric array, got dtype {arr.dtype}")
+    arr = check_grid_array(xp.asarray(u0), grid, name="u0")
     if xp.iscomplexobj(arr):
         raise TypeError("u0 must be real, got a complex array")
-    if arr.shape != grid.shape:
-        raise ValueError(f"u0 must have shape grid.shape={grid.shape}, got {arr.shape}")
-    if not xp.all(xp.isfinite(arr)):
-        raise ValueError("u0 contains NaN or inf")
     return xp.array(arr, dtype=float_dtype(arr.dtype, xp))
