@@ -35,35 +35,25 @@ def _bc_spec(text: str):
     raise argparse.ArgumentTypeError(f"bad boundary condition {text!r}: use KIND or LOW:HIGH")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _argument(convert, accept, expected: str):
+    """An argparse type: ``convert(text)`` unless ``accept`` refuses it (naming ``expected``)."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _grid_size(text: str) -> int:
-    """Unknowns per axis of a scaling run: the comparison needs at least 2."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}")
-    return value
-
-
-def _finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
+_positive_int = _argument(int, lambda n: n >= 1, "a positive integer")
+# Unknowns per axis of a scaling run: the comparison needs at least 2.
+_grid_size = _argument(int, lambda n: n >= 2, "an integer >= 2")
+_finite_float = _argument(float, math.isfinite, "a finite number")
 
 
 def _tolerance(text: str) -> float:
