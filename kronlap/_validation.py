@@ -196,6 +196,29 @@ def check_times(t) -> tuple[np.ndarray, bool]:
     return times, arr.ndim == 0
 
 
+def check_standard_grid(grid: Grid, where: str) -> None:
+    """Refuse Robin sides and stretched axes where ``where`` takes neither.
+
+    Examples
+    --------
+    >>> check_standard_grid(Grid(4, bc=("robin", 1.0)), "the demo")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the demo takes ... but grid axis 0 has a Robin side; use kronlap.PoissonSolver
+    """
+    for axis, pair in enumerate(grid.bc):
+        if not all(isinstance(side, str) for side in pair):
+            problem = "a Robin side"
+        elif grid.stretched[axis]:
+            problem = "stretched positions (coords=)"
+        else:
+            continue
+        raise ValueError(
+            f"{where} takes Dirichlet, Neumann and periodic sides on uniform axes, but "
+            f"grid axis {axis} has {problem}; use kronlap.PoissonSolver"
+        )
+
+
 def check_grid_array(f, grid: Grid, name: str = "f") -> np.ndarray:
     """Validate ``f`` (numpy or cupy); return it, or a float32/float64/complex C-ordered copy.
 

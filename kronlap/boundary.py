@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from .backend import get_array_module
+from .differences import axis_operators
 from .grid import Grid
 
 __all__ = ["check_boundary", "fold_boundary", "split_complex"]
@@ -62,13 +63,18 @@ def check_boundary(boundary, grid: Grid):
     return items
 
 
-def fold_boundary(rhs: np.ndarray, grid: Grid, boundary, *, promote: bool = False) -> np.ndarray:
+def fold_boundary(
+    rhs: np.ndarray, grid: Grid, boundary, *, promote: bool = False, operators=None
+) -> np.ndarray:
     """Move boundary data to the right-hand side of ``Delta_h u = f``, in place.
 
     A Dirichlet value ``g`` (``u`` on the boundary) gives
     ``f_first -= g / h**2``; a Neumann value ``q`` (the *outward* normal
-    derivative ``du/dn``) gives ``f_first -= q / h``; likewise at the last
-    unknown for the high side.
+    derivative ``du/dn``) gives ``f_first -= q / h``; a Robin value ``g``
+    (``du/dn + k u = g``) gives ``f_first -= g / ((1 + k h/2) h)``; likewise
+    at the last unknown for the high side. On a stretched axis or with a
+    separable coefficient the weights are those of the axis' operator
+    (:attr:`kronlap.differences.AxisOperator.data_weights`).
 
     Parameters
     ----------
@@ -87,6 +93,9 @@ def fold_boundary(rhs: np.ndarray, grid: Grid, boundary, *, promote: bool = Fals
         for a float32 ``rhs``, else ``complex128``, as numpy promotes a real
         array with a complex scalar) with the data folded in; the caller
         must then use the return value.
+    operators : sequence of AxisOperator, optional
+        The 1D operators whose boundary weights apply (default: those of
+        ``grid`` without coefficient or shift).
 
     Returns
     -------
@@ -124,9 +133,10 @@ def fold_boundary(rhs: np.ndarray, grid: Grid, boundary, *, promote: bool = Fals
                     f"(e.g. f.astype(complex)) or real boundary data"
                 )
             rhs = rhs.astype(np.result_type(rhs.dtype, np.complex64))
-    for axis, side, kind, value in items:
-        h = grid.h[axis]
-        scale = 1.0 / h**2 if kind == "dirichlet" else 1.0 / h
+    if items and operators is None:
+        operators = axis_operators(grid)
+    for axis, side, _kind, value in items:
+        scale = operators[axis].data_weights[side]
         index = [slice(None)] * grid.ndim
         index[axis] = 0 if side == 0 else -1
         # The data as an array of rhs' module (cupy rhs: moved to the GPU).

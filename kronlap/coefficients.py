@@ -17,9 +17,21 @@ import scipy.sparse as sp
 
 from ._validation import check_grid
 from .boundary import check_boundary, fold_boundary
+from .differences import axis_operators, is_separable
 from .grid import Grid
+from .operators import kron_sum
 
-__all__ = ["diffusion", "coefficient_array", "fold_diffusion_boundary", "harmonic_mean"]
+__all__ = [
+    "coefficient_array",
+    "diffusion",
+    "face_weights",
+    "fold_diffusion_boundary",
+    "harmonic_mean",
+    "nd_face_coefficients",
+    "separable_shift",
+    "symmetric_diffusion",
+    "volume_weights",
+]
 
 
 def coefficient_array(grid: Grid, coeff) -> np.ndarray:
@@ -93,39 +105,28 @@ def coefficient_array(grid: Grid, coeff) -> np.ndarray:
     return out
 
 
-def _face_difference(n: int, pair):
-    """``(faces, n)`` 1D difference ``D`` from cell values to face gradients (times ``h``).
+def _face_difference(n: int, periodic: bool):
+    """``(faces, n)`` 1D difference ``D`` from cell values to face differences.
 
-    Faces, in order: the low boundary face if that side is Dirichlet, the
-    ``n - 1`` interior faces, the high boundary face if Dirichlet. Neumann
-    boundary faces carry no flux and have no row. A periodic axis has ``n``
-    faces, face ``i`` between cells ``i`` and ``i + 1 (mod n)``.
+    A non-periodic axis has ``n + 1`` faces: face ``i`` between cells
+    ``i - 1`` and ``i``, faces 0 and ``n`` joining the end cells to the
+    sides (their rows hold the end cell alone; a side without flux gets
+    the weight 0). A periodic axis has ``n`` faces, face ``i`` between
+    cells ``i`` and ``i + 1 (mod n)``, which are faces ``1..n`` of
+    :func:`face_weights`.
     """
-    low, high = pair
-    if low == "periodic":
+    if periodic:
         rows = np.arange(n)
         # n == 1: the cell is its own neighbour and the +1 and -1 cancel.
         return sp.csr_array(
             (np.r_[-np.ones(n), np.ones(n)], (np.r_[rows, rows], np.r_[rows, (rows + 1) % n])),
             shape=(n, n),
         )
-    first = 1 if low == "dirichlet" else 0
-    faces = first + (n - 1) + (1 if high == "dirichlet" else 0)
-    interior = np.arange(n - 1)
-    rows = [first + interior, first + interior]
-    cols = [interior, interior + 1]
-    vals = [-np.ones(n - 1), np.ones(n - 1)]
-    if low == "dirichlet":
-        rows.append([0])
-        cols.append([0])
-        vals.append([1.0])
-    if high == "dirichlet":
-        rows.append([faces - 1])
-        cols.append([n - 1])
-        vals.append([-1.0])
-    return sp.csr_array(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(faces, n)
-    )
+    interior = np.arange(1, n)
+    rows = np.r_[0, interior, interior, n]
+    cols = np.r_[0, interior - 1, interior, n - 1]
+    vals = np.r_[1.0, -np.ones(n - 1), np.ones(n - 1), -1.0]
+    return sp.csr_array((vals, (rows, cols)), shape=(n + 1, n))
 
 
 def harmonic_mean(a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
@@ -145,20 +146,126 @@ def harmonic_mean(a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
     return mean
 
 
-def _face_coefficients(a: np.ndarray, axis: int, pair) -> np.ndarray:
-    """Coefficient on every face of ``axis``, in the row order of :func:`_face_difference`."""
-    low, high = pair
-    moved = np.moveaxis(a, axis, -1)
-    if low == "periodic":
-        faces = harmonic_mean(moved, np.roll(moved, -1, axis=-1))
-    else:
-        parts = [harmonic_mean(moved[..., :-1], moved[..., 1:])]
-        if low == "dirichlet":
-            parts.insert(0, moved[..., :1])
-        if high == "dirichlet":
-            parts.append(moved[..., -1:])
-        faces = np.concatenate(parts, axis=-1)
-    return np.moveaxis(faces, -1, axis)
+def nd_face_coefficients(a: np.ndarray, axis: int, periodic: bool) -> np.ndarray:
+    """The coefficient ``a`` (cell values) on the ``n + 1`` faces of ``axis``.
+
+    Interior faces take the harmonic mean of their two cells; the side faces
+    the value of the end cell next to them, or on a periodic axis the
+    harmonic mean across the wrap-around face (face ``n`` repeats face 0).
+    Slices are taken along ``axis`` in place: a moved axis would be read
+    with a large stride.
+
+    Examples
+    --------
+    >>> nd_face_coefficients(np.array([1.0, 3.0]), 0, False)
+    array([1. , 1.5, 3. ])
+    """
+
+    def along(item):
+        index = [slice(None)] * a.ndim
+        index[axis] = item
+        return a[tuple(index)]
+
+    first, last = along(slice(0, 1)), along(slice(-1, None))
+    inner = harmonic_mean(along(slice(0, -1)), along(slice(1, None)))
+    if periodic:
+        wrap = harmonic_mean(last, first)
+        return np.concatenate([wrap, inner, wrap], axis=axis)
+    return np.concatenate([first, inner, last], axis=axis)
+
+
+def face_weights(grid: Grid, coeff=None, operators=None) -> list:
+    """Face weights ``W_d`` of the volume-weighted operator, one array per axis.
+
+    ``W_d`` has ``n_d + 1`` entries along axis ``d`` (the faces of
+    :class:`~kronlap.differences.AxisOperator`: face ``i`` joins unknowns
+    ``i - 1`` and ``i``, faces 0 and ``n_d`` join the ends to the sides)
+    and broadcasts against the grid along the others. It is the product of
+    the axis' 1D face weights (spacing, sides, separable coefficient), the
+    coefficient ``coeff`` on the faces (an array of ``grid.shape``;
+    :func:`nd_face_coefficients`) and the control-volume widths of the other
+    axes (stretched axes only). The operator is then
+    ``V^-1 sum_d D_d^T W_d D_d`` with ``V`` :func:`volume_weights`, which
+    for ``coeff=None`` on a uniform grid is :func:`kronlap.laplacian`.
+
+    Parameters
+    ----------
+    grid : Grid
+    coeff : ndarray of grid.shape or None
+        A validated coefficient array (:func:`coefficient_array`); one with
+        a single value everywhere keeps the weights 1D.
+    operators : sequence of AxisOperator, optional
+        The axes' 1D operators (default:
+        :func:`kronlap.differences.axis_operators`).
+
+    Examples
+    --------
+    >>> [w.ravel().tolist() for w in face_weights(Grid((2, 1), lengths=3.0, bc="neumann"))]
+    [[0.0, 0.4444444444444444, 0.0], [0.0, 0.0]]
+    """
+    ops = axis_operators(grid) if operators is None else operators
+    scale = 1.0
+    if coeff is not None and np.all(coeff == coeff.flat[0]):
+        scale, coeff = float(coeff.flat[0]), None
+    weights = []
+    for d, op in enumerate(ops):
+        w = _along_axis(op.faces, d, grid.ndim)
+        if scale != 1.0:
+            w = w * scale
+        for j, other in enumerate(ops):
+            if j != d and not np.all(other.volumes == 1.0):
+                w = w * _along_axis(other.volumes, j, grid.ndim)
+        if coeff is not None:
+            w = nd_face_coefficients(coeff, d, op.periodic) * w
+        weights.append(w)
+    return weights
+
+
+def volume_weights(operators):
+    """``V``: the product of the axes' control-volume widths (over ``h``), or None if all 1.
+
+    The volume-weighted operator ``V (L - s)`` is symmetric; on a grid
+    without stretched axes ``V`` is 1 and None is returned.
+
+    Examples
+    --------
+    >>> volume_weights(axis_operators(Grid((2, 2)))) is None
+    True
+    """
+    ndim = len(operators)
+    total = None
+    for d, op in enumerate(operators):
+        if not np.all(op.volumes == 1.0):
+            v = _along_axis(op.volumes, d, ndim)
+            total = v if total is None else total * v
+    if total is None:
+        return None
+    return np.broadcast_to(total, tuple(op.n for op in operators))
+
+
+def separable_shift(operators):
+    """``sum_k s_k(x_k)`` of the axes' separable shifts as a broadcastable array, or None.
+
+    Examples
+    --------
+    >>> ops = axis_operators(Grid((2, 3)), shift=[1.0, [0.0, 1.0, 2.0]])
+    >>> separable_shift(ops)
+    array([[1., 2., 3.],
+           [1., 2., 3.]])
+    """
+    ndim = len(operators)
+    total = None
+    for d, op in enumerate(operators):
+        if op.shift is not None:
+            s = _along_axis(op.shift, d, ndim)
+            total = s if total is None else total + s
+    return total
+
+
+def _along_axis(values, axis, ndim):
+    view = [1] * ndim
+    view[axis] = values.shape[0]
+    return values.reshape(view)
 
 
 def diffusion(grid: Grid, coeff, *, format: str = "csr"):
@@ -225,23 +332,57 @@ def diffusion(grid: Grid, coeff, *, format: str = "csr"):
     True
     """
     grid = check_grid(grid)
+    if is_separable(coeff, grid):
+        ops = axis_operators(grid, coeff=coeff)
+        return kron_sum(*(op.matrix() for op in ops), format=format)
     a = coefficient_array(grid, coeff)
+    S, volumes = symmetric_diffusion(grid, a)
+    if volumes is not None:
+        S = sp.diags_array(1.0 / volumes.ravel()) @ S
+    return S.asformat(format)
+
+
+def symmetric_diffusion(grid: Grid, coeff=None, operators=None):
+    """``(S, V)``: the volume-weighted operator ``S = V div(a grad)`` as CSR, and ``V``.
+
+    ``S = -sum_d G_d^T diag(W_d) G_d`` with ``G_d`` the face differences
+    of axis ``d`` embedded in the grid and ``W_d`` :func:`face_weights`;
+    symmetric and (for non-negative Robin coefficients) negative
+    semidefinite. ``V`` is :func:`volume_weights` (None: 1 everywhere, and
+    ``S`` is the operator itself). ``coeff`` is a validated array of
+    ``grid.shape`` or None; ``operators`` the axes' 1D operators (they
+    carry a separable coefficient; their shifts are left out).
+
+    Examples
+    --------
+    >>> import kronlap as kl
+    >>> g = kl.Grid((3, 4), coords=[None, [0.1, 0.2, 0.5, 0.7]])
+    >>> S, V = symmetric_diffusion(g)
+    >>> bool(abs(S - S.T).max() == 0), V.shape
+    (True, (3, 4))
+    """
+    ops = axis_operators(grid) if operators is None else operators
     total = None
-    for axis, (n, h, pair) in enumerate(zip(grid.shape, grid.h, grid.bc)):
+    for axis, (n, weights) in enumerate(zip(grid.shape, face_weights(grid, coeff, ops))):
+        periodic = ops[axis].periodic
         before = int(np.prod(grid.shape[:axis], dtype=np.int64))
         after = int(np.prod(grid.shape[axis + 1 :], dtype=np.int64))
-        G = _embed_axis(_face_difference(n, pair), before, after)
-        # Same scale factor as second_difference, so that a == 1 reproduces
-        # laplacian() bit for bit.
-        weights = _face_coefficients(a, axis, pair).ravel() * (1.0 / float(h) ** 2)
+        G = _embed_axis(_face_difference(n, periodic), before, after)
+        faces = n if periodic else n + 1
+        if periodic:
+            index = [slice(None)] * grid.ndim
+            index[axis] = slice(1, None)
+            weights = weights[tuple(index)]
+        face_shape = grid.shape[:axis] + (faces,) + grid.shape[axis + 1 :]
+        w = np.broadcast_to(weights, face_shape).ravel()
         WG = G.copy()
-        WG.data *= np.repeat(weights, np.diff(G.indptr))
+        WG.data *= np.repeat(w, np.diff(G.indptr))
         term = G.T.tocsr() @ WG
         total = term if total is None else total + term
     out = -total.tocsr()
     out.eliminate_zeros()
     out.sort_indices()
-    return out.asformat(format)
+    return out, volume_weights(ops)
 
 
 def _embed_axis(D, before: int, after: int):

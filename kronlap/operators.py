@@ -8,9 +8,9 @@ from itertools import combinations
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import check_count, check_grid, check_positive
-from .convolution import circulant
-from .grid import Grid, normalize_bc
+from ._validation import check_grid
+from .differences import axis_operators, second_difference
+from .grid import Grid, side_kind
 
 __all__ = [
     "second_difference",
@@ -21,71 +21,6 @@ __all__ = [
     "compact_laplacian",
     "compact_weights",
 ]
-
-
-def second_difference(n: int, h: float = 1.0, bc="dirichlet", *, format="csr"):
-    """1D discrete Laplacian ``(u[i-1] - 2 u[i] + u[i+1]) / h**2``.
-
-    Parameters
-    ----------
-    n : int
-        Number of unknowns (``>= 1``).
-    h : float, optional
-        Grid spacing (positive).
-    bc : str or (str, str), optional
-        ``"dirichlet"`` (first/last diagonal entry ``-2``), ``"neumann"``
-        (``-1``), ``"periodic"`` (circulant, ``1`` in the corners), or a
-        ``(low, high)`` pair of ``"dirichlet"``/``"neumann"``.
-    format : str, optional
-        Sparse format of the result (default ``"csr"``).
-
-    Returns
-    -------
-    scipy.sparse.sparray
-        The ``(n, n)`` matrix: Strang's ``-K, -T, -B, -C`` scaled by
-        ``1/h**2``. It is negative semidefinite.
-
-    Raises
-    ------
-    TypeError
-        ``n`` is not an int, or ``bc`` is neither a name nor a pair.
-    ValueError
-        ``n < 1``, non-positive ``h``, or an unknown ``bc``.
-
-    See Also
-    --------
-    scipy.sparse.linalg.LaplacianNd : the same matrices for ``h = 1``.
-
-    Examples
-    --------
-    >>> second_difference(4, bc=("dirichlet", "neumann")).toarray()
-    array([[-2.,  1.,  0.,  0.],
-           [ 1., -2.,  1.,  0.],
-           [ 0.,  1., -2.,  1.],
-           [ 0.,  0.,  1., -1.]])
-    """
-    n = check_count(n, "n")
-    h = check_positive(h, "h")
-    low, high = normalize_bc(bc, "bc")
-    scale = 1.0 / float(h) ** 2
-    main = np.full(n, -2.0 * scale)
-    off = np.full(n - 1, scale)
-    if low == "periodic":
-        # Circulant: the neighbours of the ends wrap around. For n = 1 the
-        # node is its own neighbour on both sides; for n = 2 the two stencil
-        # neighbours coincide, so the couplings add up.
-        if n == 1:
-            return sp.csr_array(np.zeros((1, 1))).asformat(format)
-        first_col = np.zeros(n)
-        first_col[0] = -2.0 * scale
-        first_col[1] += scale
-        first_col[-1] += scale
-        return circulant(first_col, sparse=True, format=format)
-    if low == "neumann":
-        main[0] += scale
-    if high == "neumann":
-        main[-1] += scale
-    return sp.diags_array([off, main, off], offsets=[-1, 0, 1], format=format)
 
 
 def _as_sparse_factor(mat, name: str, square: bool):
@@ -379,13 +314,7 @@ def laplacian(grid: Grid, format="csr", *, order: int = 2):
     grid = check_grid(grid)
     if check_order(order, grid) == 4:
         return compact_laplacian(grid, format=format)
-    return kron_sum(
-        *(
-            second_difference(n, h, pair)
-            for n, h, pair in zip(grid.shape, grid.h, grid.bc)
-        ),
-        format=format,
-    )
+    return kron_sum(*(op.matrix() for op in axis_operators(grid)), format=format)
 
 
 #: The orders of accuracy kronlap's finite differences offer.
@@ -416,8 +345,8 @@ def check_order(order, grid: Grid | None = None) -> int:
         ``order`` is not an int (a bool or ``"4"`` included).
     ValueError
         ``order`` is not 2 or 4, or ``order=4`` on a grid it cannot treat:
-        a Neumann, Robin or mixed side (the message names the axis), or
-        more than 3 axes.
+        a Neumann, Robin or mixed side or a stretched axis (the message
+        names the axis), or more than 3 axes.
 
     Examples
     --------
@@ -439,12 +368,18 @@ def check_order(order, grid: Grid | None = None) -> int:
     order = int(order)
     if order == 4 and grid is not None:
         for axis, pair in enumerate(grid.bc):
-            if any(_side_name(side) not in _COMPACT_SIDES for side in pair):
+            if any(side_kind(side) not in _COMPACT_SIDES for side in pair):
                 raise ValueError(
                     f"order=4 needs Dirichlet or periodic sides, but grid axis {axis} has "
                     f"{pair!r}: the compact scheme is not fourth order at a Neumann or Robin "
                     f"side; use order=2 there"
                 )
+        if any(grid.stretched):
+            axis = grid.stretched.index(True)
+            raise ValueError(
+                f"order=4 needs uniform axes, but grid axis {axis} is stretched (coords=): "
+                f"the compact scheme is fourth order on uniform spacing only; use order=2"
+            )
         if grid.ndim > 3:
             # sum_k lam_k (1 + sum_{j != k} w_j lam_j) can vanish or change sign
             # once three other axes each contribute down to -1/3.
@@ -452,11 +387,6 @@ def check_order(order, grid: Grid | None = None) -> int:
                 f"order=4 is implemented for grids of 1 to 3 axes, got grid.ndim={grid.ndim}"
             )
     return order
-
-
-def _side_name(side) -> str:
-    """The kind of a normalized side (a name, or a tuple such as ``("robin", k)``)."""
-    return side if isinstance(side, str) else side[0]
 
 
 def compact_weights(grid: Grid) -> tuple[float, ...]:

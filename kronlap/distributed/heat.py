@@ -114,7 +114,7 @@ def _exact_heat(solver, u0, times, kappa, boundary):
     comm, grid, transform = solver.comm, solver.grid, solver._transform
     source = np.zeros(solver.local_shape)
     local = _collective(comm, lambda: solver._local_boundary(boundary))
-    fold_boundary(source, solver._block, local)
+    fold_boundary(source, solver._block, local, operators=solver._axis_operators)
     source *= -1.0
     steady, drift = 0.0, 0.0
     if comm.allreduce(bool(np.any(source)), op=MPI.LOR):

@@ -10,8 +10,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_count, check_grid, check_real
+from .._validation import check_count, check_grid, check_real, check_standard_grid
 from ..boundary import check_boundary, fold_boundary
+from ..differences import axis_operators
 from ..grid import Grid
 from ..solvers import check_tridiagonal_axis, check_zero_mean
 from ..spectral import (
@@ -146,6 +147,7 @@ class PoissonSolver:
     ):
         MPI, _ = require_mpi()
         self.grid = check_grid(grid)
+        check_standard_grid(self.grid, "kronlap.distributed")
         self.shift = check_real(shift, "shift")
         if method not in METHODS:
             raise ValueError(
@@ -173,6 +175,7 @@ class PoissonSolver:
         self.process_grid = self._transform.process_grid
         self.singular = self.grid.is_singular and self.shift == 0.0
         self._block = _Block(self.local_shape, self.grid.ndim, self.grid.bc, self.grid.h)
+        self._axis_operators = axis_operators(self.grid)
         self._inverse = self._inverse_eigenvalues()
         self._slices = None
         self.info = {
@@ -314,7 +317,7 @@ class PoissonSolver:
         if local or (self.singular and project):
             if np.may_share_memory(rhs, f):
                 rhs = rhs.copy()  # the caller's array is not ours to change
-            fold_boundary(rhs, self._block, local)
+            fold_boundary(rhs, self._block, local, operators=self._axis_operators)
         return rhs
 
     def _local_boundary(self, boundary) -> dict:

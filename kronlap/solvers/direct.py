@@ -26,9 +26,7 @@ class AssembledMethod(Method):
 
     def __init__(self, problem):
         super().__init__(problem)
-        self.system = AssembledSystem(
-            problem.grid, problem.shift, problem.coeff, problem.mask, problem.order
-        )
+        self.system = AssembledSystem(problem)
         self.matrix = self.system.matrix
 
     def solve(self, rhs, values, overwrite, x0=None):

@@ -11,6 +11,7 @@ from .._validation import check_choice, check_grid, check_real, check_tolerance
 from ..backend import array_module, check_backend, to_backend
 from ..boundary import fold_boundary, split_complex
 from ..coefficients import coefficient_array, fold_diffusion_boundary
+from ..differences import is_separable
 from ..grid import Grid
 from ..operators import check_order
 from ..spectral import check_regular_shift
@@ -22,6 +23,7 @@ from .problem import (
     check_rhs,
     enforce_compatibility,
     has_nonfinite,
+    weighted_mean,
 )
 from .registry import REGISTRY, resolve
 
@@ -219,7 +221,10 @@ class PoissonSolver:
     ):
         start = time.perf_counter()
         grid = self.grid = check_grid(grid)
-        self.shift = check_real(shift, "shift")
+        separable_shift = shift if is_separable(shift, grid) else None
+        separable_coeff = coeff if is_separable(coeff, grid) else None
+        # A separable shift is the axes'; the scalar shift is then 0.
+        self.shift = 0.0 if separable_shift is not None else check_real(shift, "shift")
         self.order = check_order(order, grid)
         self.tol = check_tolerance(tol)
         self.on_nonconvergence = check_choice(
@@ -230,13 +235,16 @@ class PoissonSolver:
         if mask_values is not None and self._mask is None:
             raise ValueError("mask_values needs a mask (mask=None was given)")
         self._mask_values = check_mask_values(mask_values, grid, self._mask)
-        self._coeff = None if coeff is None else coefficient_array(grid, coeff)
-        if self.order == 4 and (coeff is not None or mask is not None):
+        if separable_coeff is not None or coeff is None:
+            self._coeff = None
+        else:
+            self._coeff = coefficient_array(grid, coeff)
+        if self.order == 4 and (coeff is not None or mask is not None or separable_shift):
             raise ValueError(
                 "order=4 is the compact scheme of the constant-coefficient Laplacian on the "
-                "full grid: it takes no coeff or mask; use order=2"
+                "full grid: it takes no coeff or mask (nor a separable shift); use order=2"
             )
-        problem = Problem(
+        problem = self._problem = Problem(
             grid,
             self.shift,
             self._coeff,
@@ -244,14 +252,16 @@ class PoissonSolver:
             array_module(self.backend),
             self.tol,
             self.order,
+            separable_coeff,
+            separable_shift,
         )
         self.singular = problem.singular
         method_class = resolve(method, problem, options)
         options = method_class.check_options(problem, options)
         if self.shift < 0 and self._coeff is None and self._mask is None:
             # The same refusal from every method that takes an indefinite
-            # shift: the eigenvalues of the full-grid Laplacian are known.
-            check_regular_shift(grid, self.shift, order=self.order)
+            # shift: the eigenvalues of the full-grid operator are known.
+            check_regular_shift(grid, self.shift, order=self.order, operators=problem.operators)
         self._method = method_class(problem, **options)
         self.method = method_class.name
         self.info = {
@@ -362,13 +372,16 @@ class PoissonSolver:
             if not owned:
                 rhs, owned = rhs.copy(), True
             if self._coeff is None:
-                rhs = fold_boundary(rhs, self.grid, boundary, promote=True)
+                rhs = fold_boundary(
+                    rhs, self.grid, boundary, promote=True, operators=self._problem.operators
+                )
             else:
                 rhs = fold_diffusion_boundary(
                     rhs, self.grid, self._coeff, boundary, promote=True
                 )
+        volumes = self._problem.volumes
         if self.singular:
-            enforce_compatibility(rhs, project)
+            enforce_compatibility(rhs, project, volumes)
         start = time.perf_counter()
         # An overflow shows in the result, which is checked below: one clear
         # error instead of numpy's warnings from deep inside a transform.
@@ -378,7 +391,7 @@ class PoissonSolver:
             else:
                 u, iterations, residual = self._method.solve(rhs, values, owned, x0=x0)
         if self.singular and not self._method.zero_mean:
-            u -= u.mean()
+            u -= u.mean() if volumes is None else weighted_mean(u, volumes)
         if has_nonfinite(u):
             raise ValueError(
                 f"the solution overflowed to inf or NaN in {u.dtype} (max |f| = "

@@ -38,10 +38,10 @@ def geometric_hierarchy(problem, **options):
     """A :class:`kronlap.GeometricMultigrid` for ``problem`` (no mask)."""
     from ..multigrid import GeometricMultigrid
 
-    _check_gmg_memory(problem.grid, problem.coeff is not None)
-    return GeometricMultigrid(
-        problem.grid, shift=problem.shift, coeff=problem.coeff, **options
-    )
+    _check_gmg_memory(problem.grid, problem.coeff is not None or not problem.plain)
+    coeff = problem.coeff if problem.separable_coeff is None else problem.separable_coeff
+    shift = problem.shift if problem.separable_shift is None else problem.separable_shift
+    return GeometricMultigrid(problem.grid, shift=shift, coeff=coeff, **options)
 
 
 @register
@@ -108,5 +108,8 @@ class GMGMethod(Method):
 
     def solve(self, rhs, values, overwrite, x0=None):
         start = None if x0 is None else x0.reshape(-1)
-        x, iterations, residual = solve_parts(self._solve_flat, self.matrix, negated(rhs), start)
+        b = negated(rhs)
+        if self.multigrid.volumes is not None:
+            b *= self.multigrid.volumes.ravel()  # S = -V (L - shift): b = -V f
+        x, iterations, residual = solve_parts(self._solve_flat, self.matrix, b, start)
         return on_grid(x, self.problem.grid.shape, rhs.dtype), iterations, residual

@@ -17,6 +17,8 @@ import numpy as np
 
 from .._validation import check_grid_array as check_rhs
 from .._validation import has_nonfinite
+from ..coefficients import volume_weights
+from ..differences import axis_operators
 from ..grid import Grid
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "check_zero_mean",
     "enforce_compatibility",
     "has_nonfinite",
+    "weighted_mean",
 ]
 
 
@@ -49,6 +52,12 @@ class Problem:
         Relative residual iterative methods must reach.
     order : int
         2, or 4 for the compact scheme ``(L4 - shift M) u = M f``.
+    separable_coeff, separable_shift : list or None
+        A separable coefficient or shift as given: one entry per axis.
+    operators : tuple of AxisOperator
+        The axes' 1D operators (:func:`kronlap.differences.axis_operators`),
+        made from the grid and the separable terms: the sides and spacing of
+        each axis, and its coefficient and shift.
     """
 
     grid: Grid
@@ -58,6 +67,12 @@ class Problem:
     xp: object
     tol: float
     order: int = 2
+    separable_coeff: object = None
+    separable_shift: object = None
+
+    def __post_init__(self):
+        operators = axis_operators(self.grid, self.separable_coeff, self.separable_shift)
+        object.__setattr__(self, "operators", operators)
 
     @property
     def singular(self) -> bool:
@@ -65,8 +80,24 @@ class Problem:
         return (
             self.grid.is_singular
             and self.shift == 0.0
+            and all(op.shift is None for op in self.operators)
             and (self.mask is None or bool(self.mask.all()))
         )
+
+    @property
+    def volumes(self):
+        """The control-volume weights ``V`` (stretched axes), or None where all are 1.
+
+        The volume-weighted system ``V (L - shift) u = V f`` is symmetric;
+        a singular problem's compatibility condition and zero mean are
+        weighted by ``V`` too.
+        """
+        return volume_weights(self.operators)
+
+    @property
+    def plain(self) -> bool:
+        """Whether every axis' operator is its second difference (uniform, no separable terms)."""
+        return all(op.plain for op in self.operators)
 
     @property
     def unknowns(self) -> int:
@@ -115,9 +146,18 @@ def check_mask_values(values, grid: Grid, mask=None) -> np.ndarray:
     return values
 
 
-def enforce_compatibility(rhs, project: bool) -> None:
-    """Singular problems: the right-hand side must have zero mean."""
-    mean = rhs.mean()
+def weighted_mean(u, volumes):
+    """``sum V u / sum V``: the mean of a grid function over the control volumes ``V``."""
+    return (u * volumes).sum() / float(np.sum(volumes))
+
+
+def enforce_compatibility(rhs, project: bool, volumes=None) -> None:
+    """Singular problems: the right-hand side must have zero mean (weighted by ``volumes``).
+
+    On a grid with stretched axes the condition is ``sum V f = 0``, the
+    discrete integral of ``f`` over the control volumes ``V``.
+    """
+    mean = rhs.mean() if volumes is None else weighted_mean(rhs, volumes)
     if project:
         rhs -= mean
         return

@@ -47,6 +47,7 @@ class _Diagonalization(Method):
             fft_backend=_resolve_fft_backend(fft_backend),
             xp=problem.xp,
             order=problem.order,
+            operators=problem.operators,
         )
         self.solver.prepare()
         self.info = {

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..coefficients import diffusion
+from ..coefficients import diffusion, separable_shift, symmetric_diffusion
 from ..operators import laplacian
 
 __all__ = [
     "AssembledSystem",
     "negated",
+    "weighted_operator",
     "on_grid",
     "shifted_operator",
     "solution_dtype",
@@ -44,18 +45,45 @@ def shifted_operator(grid, shift: float = 0.0, coeff=None, *, order: int = 2):
     return A
 
 
-class AssembledSystem:
-    """``S = -(L - shift)``, positive (semi)definite, restricted to the unknowns.
+def weighted_operator(problem):
+    """``V (L - shift)`` as CSR, symmetric: the operator every assembled method solves with.
 
-    ``L`` is :func:`laplacian` or :func:`diffusion`; with a mask, ``matrix``
-    holds the rows and columns of the masked points and ``coupling`` the
-    columns of the fixed points, which move to the right-hand side.
-    ``(L - s) u = f`` becomes ``S x = restrict(f)``.
+    ``L`` is the Laplacian, ``div(a grad)`` with ``problem.coeff``, or the
+    Kronecker sum of the axes' operators (separable coefficient and shift,
+    Robin sides); ``V`` the control volumes of stretched axes (1 on uniform
+    grids, where this is :func:`shifted_operator`).
+    """
+    grid, shift = problem.grid, problem.shift
+    if problem.plain:
+        return shifted_operator(grid, shift, problem.coeff, order=problem.order)
+    A, volumes = symmetric_diffusion(grid, problem.coeff, problem.operators)
+    diagonal = separable_shift(problem.operators)
+    diagonal = shift if diagonal is None else diagonal + shift
+    if volumes is not None:
+        diagonal = diagonal * volumes
+    if np.any(diagonal):
+        diagonal = np.broadcast_to(diagonal, grid.shape).ravel()
+        A = (A - sp.diags_array(diagonal)).tocsr()
+    return A
+
+
+class AssembledSystem:
+    """``S = -V (L - shift)``, positive (semi)definite, restricted to the unknowns.
+
+    ``L`` is :func:`laplacian` or :func:`diffusion` (see
+    :func:`weighted_operator`); with a mask, ``matrix`` holds the rows and
+    columns of the masked points and ``coupling`` the columns of the fixed
+    points, which move to the right-hand side. ``(L - s) u = f`` becomes
+    ``S x = restrict(f)``; ``V``, the control volumes of stretched axes, is
+    1 on uniform grids.
     """
 
-    def __init__(self, grid, shift, coeff, mask, order=2):
-        A = shifted_operator(grid, shift, coeff, order=order)
+    def __init__(self, problem):
+        grid, mask = problem.grid, problem.mask
+        A = weighted_operator(problem)
         A.data *= -1.0  # in place: no second copy of a large matrix
+        volumes = problem.volumes
+        self.volumes = None if volumes is None else np.ascontiguousarray(volumes).ravel()
         self.shape = grid.shape
         if mask is None:
             self.matrix, self.coupling, self.inside, self.outside = A, None, None, None
@@ -67,13 +95,18 @@ class AssembledSystem:
             self.coupling = rows[:, self.outside].tocsr()
 
     def restrict(self, rhs, values):
-        """``-f`` at the unknowns, minus the couplings to the fixed values: a new flat array."""
+        """``-V f`` at the unknowns, minus the couplings to the fixed values: a new flat array."""
         if self.inside is None:
-            return negated(rhs)
+            b = negated(rhs)
+            if self.volumes is not None:
+                b *= self.volumes
+            return b
         flat = rhs.reshape(-1)
         b = np.negative(
             flat[self.inside], dtype=np.result_type(flat.dtype, values.dtype, np.float64)
         )
+        if self.volumes is not None:
+            b *= self.volumes[self.inside]
         if values.ndim:
             b -= self.coupling @ values.reshape(-1)[self.outside]
         elif values != 0:

@@ -30,7 +30,7 @@ from .eigen import (
 )
 from .propagator import heat_frames
 from .solver import SpectralSolver
-from .sweep import TridiagonalSweep, sweep_axis
+from .sweep import TridiagonalSweep, sweep_axis, sweepable
 
 __all__ = [
     "AxisTransform",
@@ -46,5 +46,6 @@ __all__ = [
     "inverse_eigenvalues",
     "singular_shift_error",
     "sweep_axis",
+    "sweepable",
     "transform_kind",
 ]

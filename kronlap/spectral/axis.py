@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 
-from .._memory import check_memory
 from ..backend import fft_transforms
-from ..operators import second_difference
-from .eigen import axis_eigenvalues
+from ..differences import plain_operator
+from .eigen import axis_eigenpairs, axis_eigenvalues
 
 __all__ = ["AxisTransform", "transform_kind"]
 
@@ -16,21 +14,25 @@ __all__ = ["AxisTransform", "transform_kind"]
 _FAST_KINDS = {"periodic": "fft", "dirichlet": "dst1", "neumann": "dct2"}
 
 
-def transform_kind(pair, *, dense: bool = False) -> str:
+def transform_kind(pair, *, dense: bool = False, plain: bool = True) -> str:
     """Which diagonalizer an axis with sides ``pair`` gets (a transform kind).
 
     The one table of which transform an axis gets, for the serial and the
     distributed solvers: the FFT for a periodic axis (the convolution rule),
     the DST-I for Dirichlet and the DCT-II for Neumann on both sides, dense
-    eigenvectors for mixed sides (or everywhere with ``dense``).
+    eigenvectors for mixed or Robin sides, for an axis that is not
+    ``plain`` (stretched, or with a separable coefficient or shift), or
+    everywhere with ``dense``.
 
     Examples
     --------
     >>> transform_kind(("dirichlet", "dirichlet")), transform_kind(("dirichlet", "neumann"))
     ('dst1', 'dense')
+    >>> transform_kind(("periodic", "periodic"), plain=False)
+    'dense'
     """
     low, high = pair
-    if dense or low != high:
+    if dense or not plain or low != high or low not in _FAST_KINDS:
         return "dense"
     return _FAST_KINDS[low]
 
@@ -48,11 +50,16 @@ class AxisTransform:
         Normalized ``(low, high)`` boundary pair, as in :attr:`Grid.bc`.
     dense : bool, optional
         Use the dense eigenvectors of ``A`` (from ``eigh``) instead of the
-        fast transform. Mixed-side axes always do.
+        fast transform. Mixed-side and Robin axes always do.
     xp : module, optional
         Array module of the data, ``numpy`` (default) or ``cupy``: the
         transforms come from :func:`kronlap.backend.fft_transforms` and a
         dense eigenbasis, computed on the host, is moved there once.
+    operator : AxisOperator, optional
+        The axis' operator when it is not the plain second difference of
+        ``(n, h, pair)`` (a stretched axis, a separable coefficient or
+        shift; :func:`kronlap.differences.axis_operator`): it gets the dense
+        eigenvectors of the generalized problem (:func:`axis_eigenpairs`).
 
     Attributes
     ----------
@@ -90,14 +97,16 @@ class AxisTransform:
     True
     """
 
-    def __init__(self, n: int, h: float, pair, *, dense: bool = False, xp=None):
+    def __init__(self, n: int, h: float, pair, *, dense: bool = False, xp=None, operator=None):
         self.n, self.h, self.pair = n, h, pair
         self.xp = np if xp is None else xp
         self._fft = fft_transforms(self.xp)
-        self._bases = {}  # the dense eigenbasis on self.xp, per real dtype
-        self.kind = transform_kind(pair, dense=dense)
+        self._bases = {}  # the dense eigenbasis on self.xp, per real dtype and direction
+        if operator is None:
+            operator = plain_operator(n, h, pair)
+        self.kind = transform_kind(pair, dense=dense, plain=operator.plain)
         if self.kind == "dense":
-            self._vectors, self.lam = _dense_eigenbasis(n, h, pair)
+            self.lam, self._inverse, self._forward = axis_eigenpairs(operator)
         else:
             self.lam = axis_eigenvalues(n, h, pair)
 
@@ -131,7 +140,7 @@ class AxisTransform:
         array([4.+0.j, 0.+0.j, 0.+0.j, 0.+0.j])
         """
         if self.kind == "dense":
-            return _apply_along_axis(self._basis(x).T, x, axis, self.xp)
+            return _apply_along_axis(self._basis(x, forward=True), x, axis, self.xp)
         return getattr(self._fft, self.kind)(x, axis, workers, overwrite)
 
     def inverse(self, x, axis: int, workers=None):
@@ -162,7 +171,7 @@ class AxisTransform:
         array([1., 2., 4.])
         """
         if self.kind == "dense":
-            return _apply_along_axis(self._basis(x), x, axis, self.xp)
+            return _apply_along_axis(self._basis(x, forward=False), x, axis, self.xp)
         return getattr(self._fft, "i" + self.kind)(x, axis, workers, overwrite=True)
 
     def forward_real(self, x, axis: int, workers=None):
@@ -225,30 +234,22 @@ class AxisTransform:
         """Eigenvalues of the modes that ``rfft`` keeps."""
         return self.lam[: self.n // 2 + 1]
 
-    def _basis(self, x):
-        """The dense eigenbasis on ``xp`` in the precision of ``x`` (made once per dtype)."""
+    def _basis(self, x, forward: bool):
+        """``X^-1`` (forward) or ``X`` on ``xp`` in the precision of ``x`` (made once per dtype).
+
+        For unit volumes ``X^-1 = X.T``: only ``X`` is stored and moved.
+        """
         dtype = x.real.dtype
-        if dtype not in self._bases:
-            self._bases[dtype] = self.xp.asarray(self._vectors.astype(dtype, copy=False))
-        return self._bases[dtype]
+        symmetric = self._forward.base is self._inverse  # X^-1 = X.T, a view
+        key = (dtype, forward and not symmetric)
+        if key not in self._bases:
+            matrix = self._forward if key[1] else self._inverse
+            self._bases[key] = self.xp.asarray(matrix.astype(dtype, copy=False))
+        basis = self._bases[key]
+        return basis.T if forward and symmetric else basis
 
     def __repr__(self):
         return f"AxisTransform(n={self.n}, pair={self.pair}, kind={self.kind!r})"
-
-
-def _dense_eigenbasis(n, h, pair):
-    """Orthonormal eigenvectors and eigenvalues of the 1D second difference.
-
-    Ordered by increasing magnitude of the eigenvalue, as the fast
-    transforms are.
-    """
-    check_memory(3 * 8.0 * n * n, f"a dense eigenbasis of an axis with {n} points")
-    if pair[0] == "periodic":
-        lam, vectors = scipy.linalg.eigh(second_difference(n, h, pair).toarray())
-    else:
-        mat = second_difference(n, h, pair, format="dia")
-        lam, vectors = scipy.linalg.eigh_tridiagonal(mat.diagonal(0), mat.diagonal(1))
-    return np.ascontiguousarray(vectors[:, ::-1]), lam[::-1].copy()
 
 
 def _apply_along_axis(matrix, x, axis, xp):

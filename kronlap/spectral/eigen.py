@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
 
+from .._memory import check_memory
 from .._validation import check_grid
 from ..convolution import circulant_eigenvalues
+from ..differences import axis_operators
 from ..grid import Grid
 from ..operators import check_order, compact_weights, second_difference
 
 __all__ = [
+    "axis_eigenpairs",
     "axis_eigenvalues",
     "check_regular_shift",
     "compact_eigenvalues",
@@ -62,6 +67,8 @@ def axis_eigenvalues(n: int, h: float, pair) -> np.ndarray:
     """
     low, high = pair
     k = np.arange(n)
+    if not (isinstance(low, str) and isinstance(high, str)):
+        return _dense_eigenvalues(second_difference(n, h, pair, format="dia"))
     if low == "periodic":
         first_col = second_difference(n, h, "periodic")[:, [0]].toarray().ravel()
         return circulant_eigenvalues(first_col)
@@ -72,6 +79,77 @@ def axis_eigenvalues(n: int, h: float, pair) -> np.ndarray:
     else:
         angle = np.pi * (2 * k + 1) / (2 * (2 * n + 1))
     return -4.0 / h**2 * np.sin(angle) ** 2
+
+
+def _dense_eigenvalues(mat) -> np.ndarray:
+    lam = scipy.linalg.eigvalsh_tridiagonal(mat.diagonal(0), mat.diagonal(1))
+    return lam[::-1].copy()
+
+
+def axis_eigenpairs(op, *, vectors: bool = True):
+    """Dense eigenvalues and eigenvectors of one axis' operator ``A = V^-1 K``.
+
+    ``K`` symmetric and ``V`` diagonal positive make this the generalized
+    symmetric eigenproblem ``K x = lam V x``, solved as the standard one of
+    ``V^-1/2 K V^-1/2 = Q diag(lam) Q^T`` (tridiagonal, or dense on a
+    periodic axis): ``A = X diag(lam) X^-1`` with ``X = V^-1/2 Q`` and
+    ``X^-1 = Q^T V^1/2``.
+
+    Parameters
+    ----------
+    op : kronlap.differences.AxisOperator
+    vectors : bool, optional
+        False: the eigenvalues only.
+
+    Returns
+    -------
+    lam : ndarray, shape (n,)
+        In decreasing order (the constant mode, if any, first).
+    inverse, forward : ndarray, shape (n, n)
+        ``X`` and ``X^-1`` (``forward`` is ``inverse.T`` for unit volumes);
+        only with ``vectors``.
+
+    Raises
+    ------
+    MemoryError
+        An eigenbasis whose ``3 n**2`` doubles clearly exceed free memory.
+
+    Examples
+    --------
+    >>> import kronlap as kl
+    >>> op = kl.differences.axis_operator(kl.Grid(5, coords=[[.1, .2, .4, .7, .8]]), 0)
+    >>> lam, X, Xinv = axis_eigenpairs(op)
+    >>> A = op.matrix().toarray()
+    >>> bool(np.allclose(A @ X, X * lam)), bool(np.allclose(Xinv @ X, np.eye(5)))
+    (True, True)
+    """
+    n = op.n
+    root = np.sqrt(op.volumes)
+    S = op.symmetric()
+    if not np.all(root == 1.0):
+        D = sp.diags_array(1.0 / root)
+        S = D @ S.tocsr() @ D
+    if not vectors:
+        if op.periodic:
+            return scipy.linalg.eigvalsh(S.toarray())[::-1].copy()
+        return _dense_eigenvalues(sp.dia_array(S))
+    check_memory(3 * 8.0 * n * n, f"a dense eigenbasis of an axis with {n} points")
+    if op.periodic:
+        lam, q = scipy.linalg.eigh(S.toarray())
+    else:
+        S = sp.dia_array(S)
+        lam, q = scipy.linalg.eigh_tridiagonal(S.diagonal(0), S.diagonal(1))
+    lam, q = lam[::-1].copy(), np.ascontiguousarray(q[:, ::-1])
+    if np.all(root == 1.0):
+        return lam, q, q.T
+    return lam, q / root[:, None], np.ascontiguousarray(q.T * root[None, :])
+
+
+def operator_eigenvalues(op) -> np.ndarray:
+    """The eigenvalues of one axis' operator: closed form where known, else dense."""
+    if op.plain:
+        return axis_eigenvalues(op.n, op.h, op.pair)
+    return axis_eigenpairs(op, vectors=False)
 
 
 def eigenvalues(grid: Grid, *, order: int = 2) -> np.ndarray:
@@ -116,7 +194,7 @@ def eigenvalues(grid: Grid, *, order: int = 2) -> np.ndarray:
     """
     grid = check_grid(grid)
     order = check_order(order, grid)
-    per_axis = [axis_eigenvalues(n, h, pair) for n, h, pair in zip(grid.shape, grid.h, grid.bc)]
+    per_axis = [operator_eigenvalues(op) for op in axis_operators(grid)]
     if order == 4:
         lam4, _ = compact_eigenvalues(per_axis, compact_weights(grid))
         return lam4 + np.zeros(grid.shape)
@@ -248,7 +326,7 @@ def eigenvalue_sum(per_axis, xp=np):
 _SINGULAR_ULPS = 1024
 
 
-def check_regular_shift(grid: Grid, shift: float, *, order: int = 2) -> None:
+def check_regular_shift(grid: Grid, shift: float, *, order: int = 2, operators=None) -> None:
     """Refuse a ``shift`` that is, to rounding, an eigenvalue of ``laplacian(grid)``.
 
     ``(Delta_h - shift) u = f`` is then singular (or so ill-conditioned that
@@ -260,6 +338,8 @@ def check_regular_shift(grid: Grid, shift: float, *, order: int = 2) -> None:
     With ``order=4`` the operator is ``L4 - shift M`` (the compact scheme),
     singular where ``shift = lam4 / m`` for a mode with ``m > 0``; these
     ratios are not a Kronecker sum, so they are formed for every mode.
+    ``operators`` (the axes' 1D operators with a separable coefficient or
+    shift) replace the grid's own.
 
     Examples
     --------
@@ -278,7 +358,8 @@ def check_regular_shift(grid: Grid, shift: float, *, order: int = 2) -> None:
     ...
     ValueError: shift=... is an eigenvalue of the order-4 (compact) Laplacian ...
     """
-    per_axis = [axis_eigenvalues(n, h, pair) for n, h, pair in zip(grid.shape, grid.h, grid.bc)]
+    ops = axis_operators(grid) if operators is None else operators
+    per_axis = [operator_eigenvalues(op) for op in ops]
     if order == 4:
         lam4, mass = compact_eigenvalues(per_axis, compact_weights(grid))
         lam4, mass = np.broadcast_arrays(lam4, mass)

@@ -7,6 +7,7 @@ import contextlib
 import numpy as np
 import scipy.fft
 
+from ..differences import axis_operators
 from ..grid import Grid
 from ..operators import check_order, compact_weights
 from .axis import AxisTransform
@@ -19,7 +20,7 @@ from .eigen import (
     inverse_eigenvalues,
     singular_shift_error,
 )
-from .sweep import TridiagonalSweep, sweep_axis
+from .sweep import TridiagonalSweep, sweep_axis, sweepable
 
 __all__ = ["SpectralSolver"]
 
@@ -102,12 +103,18 @@ class SpectralSolver:
         workers=None,
         fft_backend=None,
         xp=None,
+        operators=None,
     ):
         self.grid, self.shift, self.workers = grid, float(shift), workers
         self.order = check_order(order, grid)
         self.fft_backend = fft_backend
         self.xp = np if xp is None else xp
-        self.singular = grid.is_singular and self.shift == 0.0
+        self.operators = axis_operators(grid) if operators is None else tuple(operators)
+        self.singular = (
+            grid.is_singular
+            and self.shift == 0.0
+            and all(op.shift is None for op in self.operators)
+        )
         on_host = self.xp is np
         if not on_host and fft_backend is not None:
             raise ValueError("fft_backend is a scipy.fft (CPU) option; leave it None on the GPU")
@@ -119,6 +126,12 @@ class SpectralSolver:
                 "tridiagonal_axis (Hockney's tridiagonal sweep) runs on the CPU only; "
                 "pass tridiagonal_axis='auto' or None on the GPU"
             )
+        elif tridiagonal_axis is not None and not sweepable(self.operators[tridiagonal_axis]):
+            raise ValueError(
+                f"tridiagonal_axis={tridiagonal_axis!r} cannot be swept: the sweep takes a "
+                f"uniform axis without coefficient or shift, and Robin sides with k >= 0 only; "
+                f"pass tridiagonal_axis='auto' or None"
+            )
         elif tridiagonal_axis is not None and not self._compact_sweep_ok(tridiagonal_axis):
             raise ValueError(
                 f"tridiagonal_axis={tridiagonal_axis!r} cannot be swept with order=4 and "
@@ -127,8 +140,12 @@ class SpectralSolver:
             )
         self.tridiagonal_axis = tridiagonal_axis
         self.axes = [
-            None if axis == tridiagonal_axis else AxisTransform(n, h, pair, dense=dense, xp=xp)
-            for axis, (n, h, pair) in enumerate(zip(grid.shape, grid.h, grid.bc))
+            None
+            if axis == tridiagonal_axis
+            else AxisTransform(n, h, pair, dense=dense, xp=xp, operator=op)
+            for axis, (n, h, pair, op) in enumerate(
+                zip(grid.shape, grid.h, grid.bc, self.operators)
+            )
         ]
         # The periodic axis transformed last with rfft (real data only): the
         # fastest-varying one, as scipy.fft.rfftn does.
@@ -152,7 +169,7 @@ class SpectralSolver:
         on large grids or expensive transforms (dense eigenvectors, DST-I
         lengths with large prime factors such as 2 (256 + 1) = 2 * 257).
         """
-        axis = sweep_axis(self.grid, self.shift, self.grid.size)
+        axis = sweep_axis(self.grid, self.shift, self.grid.size, operators=self.operators)
         return axis if axis is None or self._compact_sweep_ok(axis) else None
 
     def _compact_sweep_ok(self, axis) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..differences import axis_operators
 from ..grid import Grid
 from ..operators import second_difference
 
-__all__ = ["TridiagonalSweep", "sweep_axis"]
+__all__ = ["TridiagonalSweep", "sweep_axis", "sweepable"]
 
 
 def _fft_cost(length: int) -> float:
@@ -41,19 +42,36 @@ _THOMAS_NS_PER_POINT = 2.0
 _THOMAS_NS_PER_STEP = 2600.0
 
 
-def sweep_axis(grid: Grid, shift: float, points: float):
+def sweepable(op) -> bool:
+    """Whether :class:`TridiagonalSweep` solves along an axis with operator ``op``.
+
+    A non-periodic uniform axis without coefficient or shift (the sweep's
+    off-diagonals are one constant) whose Robin sides, if any, have
+    ``k >= 0`` (so that the lines stay diagonally dominant).
+    """
+    return (
+        op.plain
+        and op.pair[0] != "periodic"
+        and all(isinstance(side, str) or side[1] >= 0 for side in op.pair)
+    )
+
+
+def sweep_axis(grid: Grid, shift: float, points: float, *, operators=None):
     """The axis whose transform pair over ``points`` points costs most above a sweep, or None.
 
     The cost model above; ``points`` is the number of grid points one
     process transforms (the whole grid, or one rank's share of it).
+    ``operators``: the axes' 1D operators, if not the plain ones of
+    ``grid`` (only :func:`sweepable` axes are swept).
     """
     if shift < 0:
         return None  # indefinite: the unpivoted Thomas sweep may break down
+    ops = axis_operators(grid) if operators is None else operators
     best_saving, best_axis = 0.0, None
-    for axis, (n, pair) in enumerate(zip(grid.shape, grid.bc)):
-        if pair[0] == "periodic" or n < 3:
+    for axis, (n, pair, op) in enumerate(zip(grid.shape, grid.bc, ops)):
+        if not sweepable(op) or n < 3:
             continue
-        if pair[0] != pair[1]:
+        if pair[0] != pair[1] or not isinstance(pair[0], str):
             per_point = _DENSE_NS_PER_N * n
         else:
             per_point = _FFT_NS_PER_COST * _fft_cost(_transform_length(n, pair))

@@ -52,7 +52,8 @@ import scipy.sparse.linalg as spla
 
 from ..._validation import check_count, check_grid, check_nonnegative, check_tolerance
 from ...backend import array_module, check_backend, get_array_module, to_backend
-from ...coefficients import coefficient_array
+from ...coefficients import coefficient_array, volume_weights
+from ...differences import axis_operators, is_separable
 from ...grid import Grid
 from ..krylov import restart_on_true_residual
 from .galerkin import OperatorInterpolation, coarse_start, galerkin_operator
@@ -230,6 +231,13 @@ class _AxisTransfer:
         return e
 
 
+def _geometry_bc(bc):
+    """The sides as the levels' geometry sees them: Robin is cell-centred, like Neumann."""
+    return tuple(
+        tuple(side if isinstance(side, str) else "neumann" for side in pair) for pair in bc
+    )
+
+
 class GeometricMultigrid:
     """Matrix-free geometric multigrid for ``S u = b``, ``S = -(div(a grad) - shift)``.
 
@@ -237,16 +245,24 @@ class GeometricMultigrid:
     (or of :func:`kronlap.diffusion` with ``coeff``) minus ``shift``; the
     hierarchy is built once from the grid's axes and reused by every
     :meth:`solve`, as the preconditioner of conjugate gradients (default)
-    or as a stationary iteration.
+    or as a stationary iteration. On a grid with stretched axes ``S`` is
+    the volume-weighted, symmetric operator ``-V (L - shift)``
+    (:attr:`volumes`): pass ``b = V f`` to solve ``(L - shift) u = f``.
 
     Parameters
     ----------
     grid : Grid
-    shift : float, optional
-        ``s >= 0``.
-    coeff : float, array_like or callable, optional
+        Any sides (Robin too), uniform or stretched axes.
+    shift : float or list, optional
+        ``s >= 0``, or a separable shift: one entry per axis (a number, a
+        1D array of that axis' length, or a callable of its coordinates),
+        ``s_0(x_0) + s_1(x_1) + ...``.
+    coeff : float, array_like, callable or list, optional
         Diffusion coefficient ``a > 0`` as in :func:`kronlap.diffusion`
-        (host data; moved to the array module of ``backend``).
+        (host data; moved to the array module of ``backend``): an array
+        of ``grid.shape``, or a separable list with one entry per axis
+        (:func:`kronlap.differences.axis_operator`). Anything but the plain
+        Laplacian gets Galerkin coarse levels.
     tol : float, optional
         Relative residual ``||b - S u|| / ||b||`` to reach.
     maxiter : int, optional
@@ -389,7 +405,14 @@ class GeometricMultigrid:
         backend: str | None = None,
     ):
         grid = check_grid(grid)
-        shift = check_nonnegative(shift, "shift")
+        separable = {
+            "coeff": coeff if is_separable(coeff, grid) else None,
+            "shift": shift if is_separable(shift, grid) else None,
+        }
+        shift = 0.0 if separable["shift"] is not None else check_nonnegative(shift, "shift")
+        if separable["coeff"] is not None:
+            coeff = None
+        operators = axis_operators(grid, **separable)
         tol = check_tolerance(tol)
         maxiter = check_count(maxiter, "maxiter")
         presmooth = check_count(presmooth, "presmooth", minimum=0, allow_none=True)
@@ -426,10 +449,22 @@ class GeometricMultigrid:
         self.shift = float(shift)
         self.tol, self.maxiter = float(tol), int(maxiter)
         self.accel = accel
-        self.singular = grid.is_singular and self.shift == 0.0
+        self.singular = (
+            grid.is_singular
+            and self.shift == 0.0
+            and all(op.shift is None for op in operators)
+        )
+        volumes = volume_weights(operators)
+        self.volumes = None if volumes is None else xp.asarray(np.ascontiguousarray(volumes))
+        plain = all(op.plain for op in operators) and all(
+            isinstance(side, str) for pair in grid.bc for side in pair
+        )
         a = None if coeff is None else coefficient_array(grid, coeff)
         reason = {}
-        if precision is None:
+        if precision is None and not plain:
+            precision = "double"
+            reason["precision"] = "Robin sides, stretched axes or a separable coefficient"
+        elif precision is None:
             contrast = 1.0 if a is None else float(a.max() / a.min())
             single = accel == "cg" and contrast <= SINGLE_PRECISION_MAX_CONTRAST
             precision = "single" if single else "double"
@@ -448,14 +483,20 @@ class GeometricMultigrid:
         # the Krylov method is always double precision; the cycle's, in
         # single precision, is a second copy.
         self.scale = _operator_scale(grid, self.shift, a)
-        self._operator = StencilOperator.from_grid(grid, self.shift, a, xp, divisor=self.scale)
+        self._operator = StencilOperator.from_grid(
+            grid, self.shift, a, xp, divisor=self.scale, operators=None if plain else operators
+        )
         fine = self._operator
         if precision == "single":
             fine = self._operator.astype(PRECISIONS[precision])
-        self.levels = [_Level(fine, grid.lengths, grid.bc)]
+        # Levels know the sides only for their geometry (spacing, where the
+        # coarse points sit): a Robin side is cell-centred like a Neumann one.
+        self.levels = [_Level(fine, grid.lengths, _geometry_bc(grid.bc))]
         # A varying coefficient gets Galerkin levels; a constant one (a
-        # number, or an array of one value) rediscretized levels scaled by it.
-        self._galerkin = galerkin = any(c is None for c in fine.uniform)
+        # number, or an array of one value) rediscretized levels scaled by
+        # it; anything but the plain Laplacian (Robin sides, stretched axes,
+        # separable terms) Galerkin levels too.
+        self._galerkin = galerkin = not plain or any(c is None for c in fine.uniform)
         self._constant = None if a is None or galerkin else float(a.flat[0])
         varying = galerkin and a is not None
         rough_faces = _rough_fraction(to_backend(a, "numpy")) if varying else 0.0
@@ -464,11 +505,19 @@ class GeometricMultigrid:
             f"{rough_faces:.0%} of the faces jump by more than a factor "
             f"{ROUGH_NEIGHBOUR_CONTRAST:g}"
         )
-        reason["hierarchy"] = (
-            "varying coefficient: Galerkin levels, operator-dependent interpolation"
-            if galerkin
-            else "constant coefficient: rediscretized levels, linear interpolation"
-        )
+        if not plain:
+            reason["hierarchy"] = (
+                "Robin sides, stretched axes or separable terms: Galerkin levels, "
+                "operator-dependent interpolation"
+            )
+        elif galerkin:
+            reason["hierarchy"] = (
+                "varying coefficient: Galerkin levels, operator-dependent interpolation"
+            )
+        else:
+            reason["hierarchy"] = (
+                "constant coefficient: rediscretized levels, linear interpolation"
+            )
         if cycle is None:
             cycle = "VW" if galerkin and not rough else "V"
             if not galerkin:

@@ -31,7 +31,7 @@ import itertools
 import numpy as np
 
 from ...backend import to_backend
-from ...coefficients import harmonic_mean
+from ...coefficients import face_weights, separable_shift, volume_weights
 
 __all__ = ["PaddedLayout", "StencilOperator", "Workspace"]
 
@@ -66,53 +66,19 @@ class Workspace:
         return array
 
 
-def _grid_face_weights(grid, coeff, divisor=1.0):
-    """Face weights ``W_d`` (see the module notes) of ``div(coeff grad) / divisor`` on ``grid``.
+def _grid_face_weights(grid, coeff, divisor=1.0, operators=None):
+    """Face weights ``W_d`` (see the module notes) of ``-V div(coeff grad) / divisor`` on ``grid``.
 
-    A coefficient with one value everywhere scales the constant-coefficient
-    weights, which stay 1D (a Kronecker sum). ``divisor`` comes in before
-    ``1 / h**2``, so weights of order 1 come out even where ``coeff / h**2``
-    itself would overflow.
+    :func:`kronlap.coefficients.face_weights`: a coefficient with one value
+    everywhere scales the constant-coefficient weights, which stay 1D (a
+    Kronecker sum). ``divisor`` (a power of 2) scales exactly.
     """
-    scale = 1.0
-    if coeff is not None and np.all(coeff == coeff.flat[0]):
-        scale, coeff = float(coeff.flat[0]), None
-    weights = []
-    for axis, (n, h, pair) in enumerate(zip(grid.shape, grid.h, grid.bc)):
-        low, high = pair
-        if coeff is None:
-            faces = np.full(n + 1, 1.0)
-            if low == "neumann":
-                faces[0] = 0.0
-            if high == "neumann":
-                faces[-1] = 0.0
-            view = [1] * grid.ndim
-            view[axis] = n + 1
-            faces = faces.reshape(view)
-        else:
-            # Slices along ``axis`` in place: a moved axis would be read with
-            # a large stride, several times slower on large grids.
-            def along(item, axis=axis):
-                index = [slice(None)] * grid.ndim
-                index[axis] = item
-                return coeff[tuple(index)]
-
-            first, last = along(slice(0, 1)), along(slice(-1, None))
-            inner = harmonic_mean(along(slice(0, -1)), along(slice(1, None)))
-            if low == "periodic":
-                wrap = harmonic_mean(last, first)
-                parts = [wrap, inner, wrap]
-            else:
-                parts = [
-                    first if low == "dirichlet" else np.zeros_like(first),
-                    inner,
-                    last if high == "dirichlet" else np.zeros_like(last),
-                ]
-            faces = np.concatenate(parts, axis=axis)
-        if low == "periodic" and n == 1:
-            faces = faces * 0.0  # a one-point periodic axis couples a point to itself
-        faces *= (scale / divisor) / float(h) ** 2
-        weights.append(faces)
+    weights = face_weights(grid, coeff, operators)
+    for axis, n in enumerate(grid.shape):
+        if grid.periodic[axis] and n == 1:
+            # a one-point periodic axis couples a point to itself
+            weights[axis] = weights[axis] * 0.0
+        weights[axis] = weights[axis] / divisor
     return weights
 
 
@@ -235,7 +201,7 @@ class StencilOperator(PaddedLayout):
         self.shape = tuple(int(n) for n in shape)
         self.ndim = len(self.shape)
         self.size = int(np.prod(self.shape, dtype=np.int64))
-        self.shift = float(shift)
+        self.shift = float(shift) if np.ndim(shift) == 0 else xp.asarray(shift, dtype=self.dtype)
         self.periodic = tuple(bool(p) for p in periodic)
         self.xp = xp
         self.weights = [xp.asarray(w, dtype=self.dtype) for w in weights]
@@ -246,8 +212,11 @@ class StencilOperator(PaddedLayout):
         self._high = [
             self.weights[d][self._along(d, slice(1, None), full)] for d in range(self.ndim)
         ]
-        diag_shape = np.broadcast_shapes(*(w.shape for w in self._low + self._high))
-        diag = xp.full(diag_shape, self.shift, dtype=self.dtype)
+        diag_shape = np.broadcast_shapes(
+            np.shape(self.shift), *(w.shape for w in self._low + self._high)
+        )
+        diag = xp.zeros(diag_shape, dtype=self.dtype)
+        diag += self.shift
         for low, high in zip(self._low, self._high):
             diag += low
             diag += high
@@ -263,19 +232,30 @@ class StencilOperator(PaddedLayout):
         self._exact_colours = not any(wrap and n % 2 for wrap, n in zip(self.periodic, self.shape))
 
     @classmethod
-    def from_grid(cls, grid, shift=0.0, coeff=None, xp=np, dtype=np.float64, divisor=1.0):
-        """The operator ``-(L - shift) / divisor`` of ``grid``, ``L`` its Laplacian or diffusion.
+    def from_grid(
+        cls, grid, shift=0.0, coeff=None, xp=np, dtype=np.float64, divisor=1.0, operators=None
+    ):
+        """The operator ``-V (L - shift) / divisor`` of ``grid``, ``L`` its Laplacian or diffusion.
 
         ``L`` is :func:`~kronlap.laplacian`, or :func:`~kronlap.diffusion`
         with ``coeff`` (a validated array of ``grid.shape``, or one number
         for a constant coefficient). ``divisor`` (a positive number; a power
         of 2 scales exactly) divides the face weights and the shift, so that
         a single-precision copy can hold an operator whose entries lie
-        beyond its range.
+        beyond its range. ``operators``, the axes' 1D operators
+        (:func:`kronlap.differences.axis_operators`), bring a separable
+        coefficient and shift; ``V`` is the product of their control
+        volumes (1 unless an axis is stretched).
         """
         if coeff is not None:
             coeff = to_backend(coeff, "numpy")
-        weights = _grid_face_weights(grid, coeff, divisor)
+        weights = _grid_face_weights(grid, coeff, divisor, operators)
+        if operators is not None:
+            extra = separable_shift(operators)
+            shift = shift if extra is None else extra + shift
+            volumes = volume_weights(operators)
+            if volumes is not None:
+                shift = volumes * shift
         return cls(grid.shape, weights, shift / divisor, grid.periodic, xp, dtype)
 
     def astype(self, dtype):
