@@ -9,8 +9,9 @@ import numpy as np
 
 from .._validation import check_choice, check_grid, check_real, check_tolerance
 from ..backend import array_module, check_backend, to_backend
-from ..boundary import fold_boundary, split_complex
+from ..boundary import check_boundary, fold_boundary, split_complex
 from ..coefficients import coefficient_array, fold_diffusion_boundary
+from ..correction import axis_corrections, fourth_order_defect
 from ..differences import is_separable
 from ..grid import Grid
 from ..operators import check_order
@@ -225,7 +226,7 @@ class PoissonSolver:
         separable_coeff = coeff if is_separable(coeff, grid) else None
         # A separable shift is the axes'; the scalar shift is then 0.
         self.shift = 0.0 if separable_shift is not None else check_real(shift, "shift")
-        self.order = check_order(order, grid)
+        self.order = check_order(order)
         self.tol = check_tolerance(tol)
         self.on_nonconvergence = check_choice(
             on_nonconvergence, "on_nonconvergence", ("raise", "warn")
@@ -239,11 +240,23 @@ class PoissonSolver:
             self._coeff = None
         else:
             self._coeff = coefficient_array(grid, coeff)
-        if self.order == 4 and (coeff is not None or mask is not None or separable_shift):
+        if self.order == 4 and (self._coeff is not None or mask is not None):
             raise ValueError(
-                "order=4 is the compact scheme of the constant-coefficient Laplacian on the "
-                "full grid: it takes no coeff or mask (nor a separable shift); use order=2"
+                "order=4 is the compact scheme or the deferred correction of a separable "
+                "operator on the full grid: it takes no coeff or mask (a coefficient array); "
+                "use order=2, or a separable coeff=[a0, a1, ...] of numbers or callables"
             )
+        # order=4: the compact scheme for the Laplacian on uniform Dirichlet and
+        # periodic axes, else deferred correction of the second-order solves.
+        compact = (
+            self.order == 4
+            and separable_coeff is None
+            and separable_shift is None
+            and _compact_applies(grid)
+        )
+        self._corrections = None
+        if self.order == 4 and not compact:
+            self._corrections = axis_corrections(grid, separable_coeff, separable_shift)
         problem = self._problem = Problem(
             grid,
             self.shift,
@@ -251,7 +264,7 @@ class PoissonSolver:
             self._mask,
             array_module(self.backend),
             self.tol,
-            self.order,
+            4 if compact else 2,
             separable_coeff,
             separable_shift,
         )
@@ -267,6 +280,9 @@ class PoissonSolver:
         self.info = {
             "method": self.method,
             "order": self.order,
+            "scheme": "deferred correction" if self._corrections else "compact"
+            if compact
+            else "second order",
             "setup_time": time.perf_counter() - start,
             "unknowns": problem.unknowns,
             **self._method.info,
@@ -360,11 +376,37 @@ class PoissonSolver:
             values = check_mask_values(mask_values, self.grid, self._mask)
         else:
             values = self._mask_values
+        if self._corrections is None:
+            return self._solve(rhs, f, boundary, x0, values, project, overwrite_f)
+        # Fourth order by deferred correction: the second-order solution, then
+        # corrections by the defects of the fourth-order equations.
+        data = {(axis, side): g for axis, side, _, g in check_boundary(boundary, self.grid)}
+        start = time.perf_counter()
+        u = self._solve(rhs, f, boundary, x0, values, project, False)
+        scale = min(h / length for h, length in zip(self.grid.h, self.grid.lengths)) ** 2
+        first, previous, corrections = None, None, 0
+        while corrections < _MAX_CORRECTIONS:
+            defect, residuals = fourth_order_defect(
+                self._corrections, u, rhs, data, self.shift
+            )
+            d = self._solve(defect, defect, residuals, None, values, self.singular, True)
+            u = u + d
+            corrections += 1
+            size = float(abs(d).max())
+            first = size if first is None else first
+            if size <= scale * first or (previous is not None and size > 0.5 * previous):
+                break  # an O(h**4) remainder, or no more progress
+            previous = size
+        self.info.update(corrections=corrections, solve_time=time.perf_counter() - start)
+        return u
+
+    def _solve(self, rhs, f, boundary, x0, values, project, overwrite_f):
+        """One solve of the (second-order or compact) system: ``u``, with ``info`` filled."""
         # Copy only when the right-hand side must change (boundary data, a
         # projection) and the caller's array is not ours to change; a
         # read-only array (np.broadcast_to, a memory map) is not workspace.
         owned = overwrite_f and rhs is f and getattr(rhs.flags, "writeable", True)
-        if self.order == 4:
+        if self.order == 4 and self._corrections is None:
             # M f with the compact stencil's boundary couplings: a new array
             rhs, owned = _compact_rhs(rhs, self.grid, self.shift, boundary), True
             boundary = None
@@ -421,6 +463,19 @@ class PoissonSolver:
 
     def __repr__(self):
         return f"PoissonSolver({self.grid!r}, shift={self.shift}, method={self.method!r})"
+
+
+#: At most this many deferred corrections per solve (each one solve).
+_MAX_CORRECTIONS = 8
+
+
+def _compact_applies(grid) -> bool:
+    """Whether the compact scheme treats ``grid`` (uniform Dirichlet/periodic axes, ndim <= 3)."""
+    try:
+        check_order(4, grid)
+    except ValueError:
+        return False
+    return True
 
 
 def _compact_rhs(f, grid, shift, boundary):

@@ -112,9 +112,19 @@ def test_bad_order_input(options, error, match):
         kl.PoissonSolver(kl.Grid((8, 8)), **options)
 
 
-def test_order_4_refuses_a_neumann_axis():
+def test_order_4_on_a_neumann_axis_is_deferred_correction_not_compact():
+    grid = kl.Grid((8, 8), bc=["dirichlet", "neumann"])
+    assert kl.PoissonSolver(grid, order=4).info["scheme"] == "deferred correction"
+    assert kl.PoissonSolver(kl.Grid((8, 8)), order=4).info["scheme"] == "compact"
+    # The compact operator itself is still refused there: no single matrix is it.
     with pytest.raises(ValueError, match="order=4 needs Dirichlet or periodic sides"):
-        kl.PoissonSolver(kl.Grid((8, 8), bc=["dirichlet", "neumann"]), order=4)
+        kl.laplacian(grid, order=4)
+
+
+def test_order_4_refuses_a_separable_coefficient_given_as_values():
+    grid = kl.Grid((8, 8), bc="neumann")
+    with pytest.raises(ValueError, match="number or a callable"):
+        kl.PoissonSolver(grid, order=4, coeff=[np.linspace(1.0, 2.0, 8), 1.0])
 
 
 def test_info_reports_the_order():
