@@ -44,12 +44,17 @@ class PoissonSolver:
     Parameters
     ----------
     grid : Grid
-        Shape, lengths and boundary conditions.
-    shift : float, optional
+        Shape, lengths and boundary conditions: Dirichlet, Neumann,
+        periodic or Robin sides, uniform or stretched axes (every method
+        takes them all).
+    shift : float or list, optional
         ``s`` in ``(Delta_h - s I) u = f``; ``s >= 0`` is screened Poisson or
         an implicit heat step. Negative values (Helmholtz-like, indefinite)
         are taken by ``"fft"``, ``"eig"`` and ``"direct"``; a shift that is
-        an eigenvalue (to rounding) is refused.
+        an eigenvalue (to rounding) is refused. A list with one entry per
+        axis is a separable shift ``s_0(x_0) + s_1(x_1) + ...`` (each entry
+        a number, a 1D array of that axis' length, or a callable of its
+        coordinates; non-negative).
     method : str, optional
         One of the registry's methods (:data:`kronlap.solvers.REGISTRY`):
 
@@ -73,14 +78,22 @@ class PoissonSolver:
         - ``"gmg"``: kronlap's matrix-free geometric multigrid
           (:class:`kronlap.GeometricMultigrid`); no ``mask``.
 
-        ``"fft"`` and ``"eig"`` diagonalize the constant-coefficient
-        Laplacian on the full grid and refuse ``coeff`` and ``mask``.
-    coeff : float, array_like or callable, optional
+        ``"fft"`` and ``"eig"`` diagonalize separable operators on the
+        full grid (fast transforms on plain axes, dense eigenvectors of the
+        generalized 1D problem on Robin, stretched or variable ones) and
+        refuse a coefficient array and ``mask``.
+    coeff : float, array_like, callable or list, optional
         Diffusion coefficient ``a > 0``: the operator becomes
         ``div(a grad) - shift`` (:func:`kronlap.diffusion`). A scalar, an
         array of ``grid.shape``, or a callable ``coeff(*grid.mesh())``.
         Boundary data are scaled by the coefficient of the adjacent cell
-        (:func:`kronlap.coefficients.fold_diffusion_boundary`).
+        (:func:`kronlap.coefficients.fold_diffusion_boundary`). A list (or
+        tuple) with one entry per axis is a separable coefficient,
+        ``sum_k d/dx_k (a_k(x_k) du/dx_k)``: each entry a number, a 1D
+        array of the axis' length (values at the unknowns; a face takes the
+        harmonic mean) or a callable of the axis coordinate (evaluated at
+        the faces; see :func:`kronlap.differences.axis_operator`). Every
+        method takes a separable coefficient, ``"fft"`` and ``"eig"`` too.
     mask : array_like of bool, optional
         ``grid.shape`` array, ``True`` where ``u`` is unknown. The system is
         the grid operator restricted to those points; the others are held at
@@ -95,13 +108,18 @@ class PoissonSolver:
         iterative methods (``"cg"``, ``"multigrid"``, ``"gmg"``) must reach
         (``f`` with boundary data and mask couplings folded in).
     order : {2, 4}, optional
-        2 (default): the standard second differences. 4: the compact
+        2 (default): the standard second differences. 4, on uniform
+        Dirichlet and periodic axes without separable terms: the compact
         (Mehrstellen) scheme ``(L4 - shift M) u = M f``
         (:mod:`kronlap.compact`), fourth order at about the cost of order 2,
-        on Dirichlet and periodic axes, by ``"fft"``, ``"eig"`` or
-        ``"direct"`` (``"auto"`` is ``"fft"``), without ``coeff`` or
-        ``mask``; the boundary data and ``f`` near the boundary enter to
-        fourth order.
+        by ``"fft"``, ``"eig"`` or ``"direct"`` (``"auto"`` is ``"fft"``);
+        the boundary data and ``f`` near the boundary enter to fourth
+        order. 4 on any other grid (Neumann or Robin sides, stretched axes,
+        a separable coefficient of numbers or callables, a separable
+        shift): deferred correction (:mod:`kronlap.correction`), the
+        second-order solution corrected by the defects of a fourth-order
+        operator with the same method, two or three solves in all
+        (``info["corrections"]``). No coefficient array or ``mask``.
     on_nonconvergence : {"raise", "warn"}, optional
         What a missed ``tol`` does: raise :class:`ConvergenceError` (default)
         or warn with :class:`ConvergenceWarning` and return the best iterate.
@@ -140,10 +158,14 @@ class PoissonSolver:
     ----------
     grid : Grid
     shift : float
+        The scalar shift (0.0 when a separable shift was given).
     method : str
         The method in use (``"auto"`` resolved).
     info : dict
-        ``method``, ``setup_time``, ``unknowns``, every choice the method
+        ``method``, ``order``, ``scheme`` (``"second order"``,
+        ``"compact"`` or ``"deferred correction"``, then with
+        ``corrections``: the solves after the first), ``setup_time``,
+        ``unknowns``, every choice the method
         made (for ``"fft"`` the per-axis ``transforms`` and the
         ``tridiagonal_axis``; for multigrid the hierarchy: ``levels``,
         ``shapes`` or ``operator_complexity``, ``cycle``, ``precision``,
@@ -280,9 +302,7 @@ class PoissonSolver:
         self.info = {
             "method": self.method,
             "order": self.order,
-            "scheme": "deferred correction" if self._corrections else "compact"
-            if compact
-            else "second order",
+            "scheme": _SCHEMES[(self.order, compact)],
             "setup_time": time.perf_counter() - start,
             "unknowns": problem.unknowns,
             **self._method.info,
@@ -303,7 +323,8 @@ class PoissonSolver:
         boundary : dict, optional
             ``{(axis, side): value}`` with ``side`` 0 (low) or 1 (high) and
             ``value`` a scalar or an array of the face's shape: ``u`` on a
-            Dirichlet side, the outward normal derivative on a Neumann side.
+            Dirichlet side, the outward normal derivative on a Neumann side,
+            ``g`` in ``du/dn + k u = g`` on a Robin side ``("robin", k)``.
             Homogeneous (zero) data by default. With ``coeff``, each value
             is scaled by the coefficient of the adjacent cell: ``a g / h**2``
             and ``a q / h`` move to the right-hand side.
@@ -318,7 +339,9 @@ class PoissonSolver:
         project : bool, optional
             Singular problems only (every axis periodic or Neumann-Neumann,
             ``shift == 0``): remove the mean of the right-hand side (boundary
-            fluxes included) instead of raising when it is not zero.
+            fluxes included) instead of raising when it is not zero. On a
+            grid with stretched axes the mean is weighted by the control
+            volumes, and so is the solution's zero mean.
         overwrite_f : bool, optional
             Allow ``f`` to be used as workspace (a read-only ``f`` is copied).
 
@@ -465,6 +488,12 @@ class PoissonSolver:
         return f"PoissonSolver({self.grid!r}, shift={self.shift}, method={self.method!r})"
 
 
+_SCHEMES = {
+    (2, False): "second order",
+    (4, True): "compact",
+    (4, False): "deferred correction",
+}
+
 #: At most this many deferred corrections per solve (each one solve).
 _MAX_CORRECTIONS = 8
 
@@ -523,11 +552,13 @@ def solve_poisson(
     f : array_like of shape ``grid.shape``
         Right-hand side (numpy or cupy; real or complex).
     grid : Grid
-    shift : float, optional
-        ``s`` in ``(Delta_h - s I) u = f``.
+    shift : float or list, optional
+        ``s`` in ``(Delta_h - s I) u = f``, or a separable shift (one entry
+        per axis); see :class:`PoissonSolver`.
     boundary : dict, optional
-        ``{(axis, side): value}``: Dirichlet values or outward normal
-        derivatives (Neumann) per face; see :meth:`PoissonSolver.solve`.
+        ``{(axis, side): value}``: Dirichlet values, outward normal
+        derivatives (Neumann) or Robin data per face; see
+        :meth:`PoissonSolver.solve`.
     method : {"auto", "fft", "eig", "multigrid", "gmg", "cg", "direct"}, optional
         See :class:`PoissonSolver`.
     tol : float, optional
@@ -538,9 +569,10 @@ def solve_poisson(
         ``f`` to the host. See :class:`PoissonSolver` for the GPU methods.
     project : bool, optional
         Singular problems: project the mean of ``f`` away instead of raising.
-    coeff : float, array_like or callable, optional
-        Diffusion coefficient ``a > 0`` (array of ``grid.shape``, scalar, or
-        ``coeff(*grid.mesh())``); see :class:`PoissonSolver`.
+    coeff : float, array_like, callable or list, optional
+        Diffusion coefficient ``a > 0`` (array of ``grid.shape``, scalar,
+        ``coeff(*grid.mesh())``, or a separable list with one entry per
+        axis); see :class:`PoissonSolver`.
     mask : array_like of bool, optional
         ``True`` where ``u`` is unknown; other points are held at
         ``mask_values`` (default 0).
