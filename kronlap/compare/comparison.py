@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from .._memory import check_memory
-from .._validation import check_grid, check_real, check_tolerance
+from .._validation import check_grid, check_real, check_standard_grid, check_tolerance
 from ..boundary import fold_boundary
 from ..grid import Grid
 from .memory import PeakMemory
@@ -99,6 +99,7 @@ def manufactured_problem(grid: Grid, shift: float = 0.0, coeff: str | None = Non
     [(1, 0), (1, 1)]
     """
     grid = check_grid(grid)
+    check_standard_grid(grid, "the comparison's manufactured problem")
     if coeff not in (None, "smooth"):
         raise ValueError(f"coeff must be None or 'smooth', got {coeff!r}")
     profiles = [_axis_profile(pair, length) for pair, length in zip(grid.bc, grid.lengths)]
@@ -396,6 +397,9 @@ def compare(
     True
     """
     grid = check_grid(grid)
+    # The peers solve the assembled matrix, which is symmetric only on uniform
+    # axes, and the manufactured problem has Dirichlet and Neumann data only.
+    check_standard_grid(grid, "kronlap.compare")
     methods = list(KRONLAP_METHODS + PEER_METHODS) if methods is None else list(methods)
     unknown = [m for m in methods if m not in KRONLAP_METHODS + PEER_METHODS]
     if unknown:
