@@ -297,7 +297,8 @@ def axis_operator(grid: Grid, axis: int, coeff=None, shift=None) -> AxisOperator
         volumes = np.diff(edges) / h
     else:
         gaps, volumes = _uniform_gaps(n, h, pair), np.ones(n)
-    return _finish(n, h, pair, _face_values(coeff, a, face_x, n, periodic), gaps, volumes, s)
+    face_a = _face_values(coeff, a, face_x, n, periodic, f"coeff[{axis}]")
+    return _finish(n, h, pair, face_a, gaps, volumes, s)
 
 
 def plain_operator(n: int, h: float, pair) -> AxisOperator:
@@ -363,25 +364,36 @@ def is_separable(value, grid: Grid) -> bool:
     """Whether a ``coeff`` or ``shift`` reads as separable: one entry per axis.
 
     A list or tuple of ``grid.ndim`` entries, each a number, a callable or
-    a 1D sequence of that axis' length, is separable; anything else (an
-    ndarray above all) is a value for the whole grid. On a 2 x 2 grid a list
-    of two 2-lists is separable: pass an ndarray for the full array.
+    a 1D sequence, is separable (an entry of the wrong length is then an
+    error naming it), unless it is a nested list of ``grid.shape``, a value
+    for the whole grid, as is anything else (an ndarray above all). Where
+    both readings fit (a list of two 2-lists on a 2 x 2 grid) it is
+    separable: pass an ndarray for the full array.
 
     Examples
     --------
     >>> g = Grid((3, 4))
     >>> is_separable([1.0, np.ones(4)], g), is_separable(np.ones((3, 4)), g)
     (True, False)
+    >>> is_separable([[1.0] * 5, [2.0] * 5], Grid((2, 5)))  # a 2 x 5 array
+    False
     """
     if not isinstance(value, (list, tuple)) or len(value) != grid.ndim:
         return False
-    for n, entry in zip(grid.shape, value):
+    lengths = []
+    for entry in value:
         if callable(entry) or isinstance(entry, numbers.Number):
-            continue
-        if isinstance(entry, (Sequence, np.ndarray)) and np.ndim(entry) == 1 and len(entry) == n:
-            continue
-        return False
-    return True
+            lengths.append(None)
+        elif isinstance(entry, (Sequence, np.ndarray)) and np.ndim(entry) == 1:
+            lengths.append(len(entry))
+        else:
+            return False
+    if all(m in (None, n) for m, n in zip(lengths, grid.shape)):
+        return True
+    try:
+        return np.shape(value) != grid.shape
+    except ValueError:  # ragged: not an array of any shape
+        return True
 
 
 def _axis_values(value, grid, axis, name, *, positive):
@@ -420,15 +432,25 @@ def _axis_values(value, grid, axis, name, *, positive):
     return arr
 
 
-def _face_values(coeff, a, face_x, n, periodic):
+def _face_values(coeff, a, face_x, n, periodic, name):
     """The coefficient on the ``n + 1`` faces (see :func:`axis_operator`)."""
     if a is None:
         return np.ones(n + 1)
     if callable(coeff):
-        values = np.asarray(coeff(face_x), dtype=np.float64)
-        values = np.broadcast_to(values, face_x.shape).copy()
-        if not np.all(np.isfinite(values) & (values > 0)):
-            raise ValueError("coeff(x) must be positive and finite at the faces, too")
+        values = np.asarray(coeff(face_x))
+        if values.ndim != 0 and values.shape != face_x.shape:
+            raise ValueError(
+                f"{name}(x) must return one value per position: called with the {n + 1} face "
+                f"positions it returned shape {values.shape}"
+            )
+        values = np.broadcast_to(values.astype(np.float64), face_x.shape).copy()
+        bad = ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"{name}(x) must be positive and finite at the faces too (the sides and the "
+                f"midpoints between unknowns); at x={face_x[first]!r} it is {values[first]!r}"
+            )
         return values
     from .coefficients import harmonic_mean
 

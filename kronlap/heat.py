@@ -9,6 +9,7 @@ import numpy as np
 from ._validation import check_count, check_grid, check_grid_array, check_positive, check_times
 from .backend import array_module, check_backend, float_dtype, get_array_module, to_backend
 from .boundary import fold_boundary, split_complex
+from .coefficients import volume_weights
 from .grid import Grid
 from .solvers import PoissonSolver
 from .spectral import SpectralSolver, heat_frames
@@ -262,8 +263,13 @@ def _exact(u0, grid, times, kappa, boundary):
     if np.any(source):
         if grid.is_singular:
             # No steady state unless the fluxes balance: the constant mode
-            # grows at the mean rate, the rest relaxes to w (zero mean).
-            drift = float(source.mean())
+            # grows at the mean rate (weighted by the control volumes on
+            # stretched axes), the rest relaxes to w (zero mean).
+            volumes = volume_weights(propagator.operators)
+            if volumes is None:
+                drift = float(source.mean())
+            else:
+                drift = float((source * volumes).sum() / volumes.sum())
         # Delta_h w = -source; on a singular grid the propagator's solve
         # drops the constant mode, i.e. solves with the mean projected away.
         steady = propagator.solve(xp.asarray(-source, dtype=u0.dtype))
