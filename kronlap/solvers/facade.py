@@ -116,9 +116,11 @@ class PoissonSolver:
         the boundary data and ``f`` near the boundary enter to fourth
         order. 4 on any other grid (Neumann or Robin sides, stretched axes,
         a separable coefficient of numbers or callables, a separable
-        shift): deferred correction (:mod:`kronlap.correction`), the
-        second-order solution corrected by the defects of a fourth-order
-        operator with the same method, two or three solves in all
+        shift), or with a method that does not solve the compact scheme
+        (``"cg"``, ``"multigrid"``, ``"gmg"``): deferred correction
+        (:mod:`kronlap.correction`), the second-order solution corrected
+        by the defects of a fourth-order operator with the same method,
+        two to four solves in all
         (``info["corrections"]``). No coefficient array or ``mask``.
     on_nonconvergence : {"raise", "warn"}, optional
         What a missed ``tol`` does: raise :class:`ConvergenceError` (default)
@@ -275,6 +277,7 @@ class PoissonSolver:
             and separable_coeff is None
             and separable_shift is None
             and _compact_applies(grid)
+            and _solves_compact(method)
         )
         self._corrections = None
         if self.order == 4 and not compact:
@@ -496,6 +499,12 @@ _SCHEMES = {
 
 #: At most this many deferred corrections per solve (each one solve).
 _MAX_CORRECTIONS = 8
+
+
+def _solves_compact(method) -> bool:
+    """Whether ``method`` solves the compact scheme (else order 4 is deferred correction)."""
+    cls = REGISTRY.get(method) if isinstance(method, str) else None
+    return cls is None or 4 in cls.orders
 
 
 def _compact_applies(grid) -> bool:

@@ -145,3 +145,18 @@ def test_fishpack_sepx4_second_order_rate():
     errors = np.array([_sepx4(m, order=2) for m in (16, 32, 64)])
     rates = np.log2(errors[:-1] / errors[1:])
     assert np.all((rates > 1.8) & (rates < 2.2)), rates
+
+
+@pytest.mark.parametrize("method", ["gmg", "multigrid", "cg"])
+def test_multigrid_paths_reach_fourth_order_by_deferred_correction(method):
+    errors = []
+    for n in (31, 63):
+        grid = kl.Grid((n, n))
+        x, y = grid.mesh()
+        xs, _ = grid.coords
+        u = np.sin(np.pi * x) * np.exp(y)
+        boundary = {(1, 0): np.sin(np.pi * xs), (1, 1): np.e * np.sin(np.pi * xs)}
+        solver = kl.PoissonSolver(grid, order=4, method=method, tol=1e-12)
+        assert solver.info["scheme"] == "deferred correction"  # no compact solve here
+        errors.append(float(abs(solver.solve((1 - np.pi**2) * u, boundary=boundary) - u).max()))
+    assert np.log2(errors[0] / errors[1]) > 3.3, errors

@@ -93,9 +93,10 @@ def test_complex_data_at_order_4_are_solved_by_parts():
 
 
 @pytest.mark.parametrize("method", sorted(set(REGISTRY) - set(FOURTH)))
-def test_methods_of_order_2_only_refuse_order_4(method):
-    with pytest.raises(ValueError, match=f"method='{method}' solves order 2 only"):
-        kl.PoissonSolver(kl.Grid((8, 8)), method=method, order=4)
+def test_methods_without_the_compact_scheme_take_order_4_by_deferred_correction(method):
+    solver = kl.PoissonSolver(kl.Grid((8, 8)), method=method, order=4)
+    assert solver.info["scheme"] == "deferred correction"
+    assert kl.PoissonSolver(kl.Grid((8, 8)), order=4).info["scheme"] == "compact"
 
 
 @pytest.mark.parametrize(
