@@ -128,8 +128,8 @@ class SpectralSolver:
             )
         elif tridiagonal_axis is not None and not sweepable(self.operators[tridiagonal_axis]):
             raise ValueError(
-                f"tridiagonal_axis={tridiagonal_axis!r} cannot be swept: the sweep takes a "
-                f"uniform axis without coefficient or shift, and Robin sides with k >= 0 only; "
+                f"tridiagonal_axis={tridiagonal_axis!r} cannot be swept: the sweep takes "
+                f"Robin sides with k >= 0 only (the lines must stay diagonally dominant); "
                 f"pass tridiagonal_axis='auto' or None"
             )
         elif tridiagonal_axis is not None and not self._compact_sweep_ok(tridiagonal_axis):
@@ -305,7 +305,12 @@ class SpectralSolver:
                 self._denominators[key] = self.xp.asarray(inverse.astype(dtype))
             else:
                 sweep = TridiagonalSweep(
-                    self.grid, self.tridiagonal_axis, total, dtype, self.singular
+                    self.grid,
+                    self.tridiagonal_axis,
+                    total,
+                    dtype,
+                    self.singular,
+                    operator=self.operators[self.tridiagonal_axis],
                 )
                 self._denominators[key] = (
                     sweep if line_scale is None else _ScaledSweep(sweep, line_scale)

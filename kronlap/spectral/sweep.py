@@ -45,14 +45,12 @@ _THOMAS_NS_PER_STEP = 2600.0
 def sweepable(op) -> bool:
     """Whether :class:`TridiagonalSweep` solves along an axis with operator ``op``.
 
-    A non-periodic uniform axis without coefficient or shift (the sweep's
-    off-diagonals are one constant) whose Robin sides, if any, have
-    ``k >= 0`` (so that the lines stay diagonally dominant).
+    A non-periodic axis whose Robin sides, if any, have ``k >= 0``, so
+    that the lines stay diagonally dominant M-matrices (a coefficient is
+    positive and a separable shift non-negative by construction).
     """
-    return (
-        op.plain
-        and op.pair[0] != "periodic"
-        and all(isinstance(side, str) or side[1] >= 0 for side in op.pair)
+    return op.pair[0] != "periodic" and all(
+        isinstance(side, str) or side[1] >= 0 for side in op.pair
     )
 
 
@@ -71,7 +69,7 @@ def sweep_axis(grid: Grid, shift: float, points: float, *, operators=None):
     for axis, (n, pair, op) in enumerate(zip(grid.shape, grid.bc, ops)):
         if not sweepable(op) or n < 3:
             continue
-        if pair[0] != pair[1] or not isinstance(pair[0], str):
+        if pair[0] != pair[1] or not isinstance(pair[0], str) or not op.plain:
             per_point = _DENSE_NS_PER_N * n
         else:
             per_point = _FFT_NS_PER_COST * _fft_cost(_transform_length(n, pair))
@@ -106,9 +104,18 @@ class TridiagonalSweep:
     unknown grounded (``q = 0`` there), which is consistent for a compatible
     right-hand side, and then shifted to zero mean, which makes the whole
     solution zero-mean.
+
+    An axis that is not plain (stretched, or with a separable coefficient
+    or shift; ``operator``) has lines ``A + c I`` with ``A = V^-1 S``:
+    they are solved as the symmetric ``(S + c V) x = V g``, whose
+    off-diagonals vary along the axis (:class:`_GeneralSweep`).
     """
 
-    def __init__(self, grid, axis, total, dtype, singular=False):
+    def __init__(self, grid, axis, total, dtype, singular=False, operator=None):
+        self._general = None
+        if operator is not None and not operator.plain:
+            self._general = _GeneralSweep(operator, axis, total, dtype, singular)
+            return
         n, h, pair = grid.shape[axis], grid.h[axis], grid.bc[axis]
         mat = second_difference(n, h, pair, format="dia")
         diag, e = mat.diagonal(0), 1.0 / h**2
@@ -128,6 +135,8 @@ class TridiagonalSweep:
 
     def solve(self, g):
         """Solve in place along ``axis``; returns ``g``."""
+        if self._general is not None:
+            return self._general.solve(g)
         x = np.moveaxis(g, self.axis, 0)
         q = self.q
         x *= q
@@ -141,4 +150,55 @@ class TridiagonalSweep:
             x[i] -= tmp
         if self.singular_line is not None:
             x[self.singular_line] -= x[self.singular_line].mean()
+        return g
+
+
+class _GeneralSweep:
+    """Batched solves of ``(S + c V) x = V g`` along one axis (see :class:`TridiagonalSweep`).
+
+    ``S`` is the axis' symmetric tridiagonal operator and ``V`` its control
+    volumes; with pivots ``p_i`` (per line) and off-diagonals ``o_i``, the
+    solve is ``z_i = (V_i g_i - o_{i-1} z_{i-1}) / p_i`` forward and
+    ``x_i = z_i - (o_i / p_i) x_{i+1}`` backward. The singular line is
+    grounded at its last unknown and shifted to zero volume-weighted mean.
+    """
+
+    def __init__(self, op, axis, total, dtype, singular):
+        S = op.symmetric(format="dia")
+        diag, off = S.diagonal(0), S.diagonal(1)
+        volumes = op.volumes
+        n = op.n
+        lines = np.moveaxis(total, axis, 0)[0]
+        inv = np.empty((n,) + lines.shape)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            pivot = diag[0] + lines * volumes[0]
+            inv[0] = 1.0 / pivot
+            for i in range(1, n):
+                pivot = diag[i] + lines * volumes[i] - off[i - 1] ** 2 * inv[i - 1]
+                inv[i] = 1.0 / pivot
+        self.singular_line = (slice(None),) + (0,) * lines.ndim if singular else None
+        if singular:
+            inv[(-1,) + (0,) * lines.ndim] = 0.0
+        self.axis, self.off = axis, off
+        self.volumes = volumes.reshape((n,) + (1,) * lines.ndim)
+        self.inv = inv.astype(dtype)
+
+    def solve(self, g):
+        """Solve in place along ``axis``; returns ``g``."""
+        x = np.moveaxis(g, self.axis, 0)
+        inv, off = self.inv, self.off
+        x *= self.volumes
+        tmp = np.empty_like(x[0])
+        x[0] *= inv[0]
+        for i in range(1, x.shape[0]):
+            np.multiply(x[i - 1], off[i - 1], out=tmp)
+            x[i] -= tmp
+            x[i] *= inv[i]
+        for i in range(x.shape[0] - 2, -1, -1):
+            np.multiply(x[i + 1], off[i] * inv[i], out=tmp)
+            x[i] -= tmp
+        if self.singular_line is not None:
+            line = x[self.singular_line]
+            weights = self.volumes.reshape(-1)
+            line -= (line * weights).sum() / weights.sum()
         return g
