@@ -39,7 +39,7 @@ import scipy.sparse as sp
 
 from ._validation import check_count, check_positive
 from .convolution import circulant
-from .grid import Grid, normalize_bc, side_kind
+from .grid import Grid, normalize_bc, real_vector, side_kind
 
 __all__ = [
     "AxisOperator",
@@ -413,14 +413,9 @@ def _axis_values(value, grid, axis, name, *, positive):
         source = name
         if arr.ndim == 0:
             arr = np.full(n, arr)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise TypeError(f"{source} must be real numbers, got dtype {arr.dtype}")
-    if arr.shape != (n,):
-        raise ValueError(
-            f"{source} must be a number or a 1D array of the axis' length "
-            f"grid.shape[{axis}]={n}, got shape {arr.shape}"
-        )
-    arr = np.array(arr, dtype=np.float64)
+    arr = real_vector(
+        arr, n, source, f"a number or a 1D array of the axis' length grid.shape[{axis}]={n}"
+    )
     ok = np.isfinite(arr) & ((arr > 0) if positive else (arr >= 0))
     if not ok.all():
         first = int(np.flatnonzero(~ok)[0])

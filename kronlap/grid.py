@@ -342,15 +342,7 @@ def _normalize_coords(coords, shape, lengths, bc):
         if x is None:
             out.append(None)
             continue
-        arr = np.asarray(x)
-        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-            raise TypeError(f"coords[{axis}] must be real numbers, got dtype {arr.dtype}")
-        if arr.shape != (n,):
-            raise ValueError(
-                f"coords[{axis}] must be a 1D array of shape[{axis}]={n} positions, "
-                f"got shape {arr.shape}"
-            )
-        arr = np.array(arr, dtype=np.float64)
+        arr = real_vector(x, n, f"coords[{axis}]", f"a 1D array of shape[{axis}]={n} positions")
         arr.flags.writeable = False
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"coords[{axis}] contains NaN or inf")
@@ -365,6 +357,25 @@ def _normalize_coords(coords, shape, lengths, bc):
             )
         out.append(arr)
     return tuple(out)
+
+
+def real_vector(value, n: int, name: str, expected: str) -> np.ndarray:
+    """``value`` as a new float64 array of shape ``(n,)``; else an error naming ``name``.
+
+    A dtype that is not real (bool, complex, object) is a ``TypeError``; a
+    wrong shape a ``ValueError`` saying what was ``expected``.
+
+    Examples
+    --------
+    >>> real_vector([1, 2], 2, "x", "two numbers")
+    array([1., 2.])
+    """
+    arr = np.asarray(value)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must be {expected}, got shape {arr.shape}")
+    return np.array(arr, dtype=np.float64)
 
 
 def _check_robin_distance(grid, axis, side):
