@@ -16,6 +16,14 @@ where axis ``k`` is solved by tridiagonal sweeps instead of a transform.
 Strong scaling keeps the grid (periodic 128^3, Dirichlet 127^3); weak
 scaling keeps 64 x 128 x 128 points per rank. Options: ``--ranks``,
 ``--repeat``. Needs ``pip install 'kronlap[mpi]'``.
+
+``--path multigrid`` runs the PETSc multigrid path instead
+(``method="multigrid"``: CG + GAMG to 1e-8 on ``div(a grad u) = 1``, Dirichlet
+sides, a checkerboard coefficient of contrast 100 on 8 tiles per axis):
+strong scaling on 1024^2 and 128^3, weak scaling at 256 x 512 points per
+rank, with the iterations per rank count and the serial ``method="gmg"``
+solve on the same problem (rank 0, right after). Needs
+``pip install 'kronlap[petsc]'``.
 """
 
 from __future__ import annotations
@@ -94,6 +102,78 @@ def worker(shape, bc, repeat):
         )
 
 
+def checkerboard(*mesh):
+    """Contrast 100 on alternate tiles of an 8-per-axis board."""
+    parity = sum(np.floor(x * 8).astype(int) for x in mesh) % 2
+    return np.where(parity == 1, 100.0, 1.0)
+
+
+def multigrid_worker(shape, repeat):
+    """Run under mpiexec: time the PETSc multigrid path; rank 0 prints one JSON line."""
+    from mpi4py import MPI
+
+    from kronlap.distributed import PoissonSolver
+
+    comm = MPI.COMM_WORLD
+    grid = kl.Grid(shape)
+    comm.Barrier()
+    start = time.perf_counter()
+    solver = PoissonSolver(grid, method="multigrid", coeff=checkerboard, tol=1e-8, comm=comm)
+    comm.Barrier()
+    setup = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
+    f = np.ones(solver.local_shape)
+    times = []
+    for _ in range(repeat):
+        comm.Barrier()
+        start = time.perf_counter()
+        solver.solve(f)
+        times.append(comm.allreduce(time.perf_counter() - start, op=MPI.MAX))
+    record = {
+        "ranks": comm.Get_size(),
+        "shape": list(shape),
+        "process_grid": list(solver.process_grid),
+        "setup": setup,
+        "solve": min(times),
+        "iterations": solver.info["iterations"],
+        "residual": solver.info["residual"],
+    }
+    solver.close()
+    if comm.Get_rank() == 0:
+        serial = kl.PoissonSolver(grid, method="gmg", coeff=checkerboard, tol=1e-8)
+        full = np.ones(shape)
+        best = min(_timed(lambda: serial.solve(full)) for _ in range(max(1, repeat // 2)))
+        record.update(serial=best, serial_iterations=serial.info["iterations"])
+        print(json.dumps(record), flush=True)
+
+
+def _timed(call):
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def multigrid_report(title, runs, cores, weak):
+    print(f"\n{title}")
+    print(
+        f"{'ranks':>5} {'grid':>14} {'procs':>7} {'setup s':>8} {'solve s':>8} {'its':>4} "
+        f"{'speedup':>8} {'effic.':>7} {'gmg s':>7} {'gmg its':>7} {'vs gmg':>7}"
+    )
+    base = runs[0]["solve"]
+    for run in runs:
+        ranks = run["ranks"]
+        speedup = base / run["solve"] * (ranks if weak else 1)
+        note = " (oversubscribed)" if ranks > cores else ""
+        print(
+            f"{ranks:>5} {'x'.join(map(str, run['shape'])):>14} "
+            f"{'x'.join(map(str, run['process_grid'])):>7} {run['setup']:8.3f} "
+            f"{run['solve']:8.3f} {run['iterations']:4d} {speedup:8.2f} {speedup / ranks:7.2f} "
+            f"{run['serial']:7.3f} {run['serial_iterations']:7d} "
+            f"{run['solve'] / run['serial']:7.2f}{note}"
+        )
+    what = "weak scaling: speedup = P t(1) / t(P)" if weak else "speedup = t(1) / t(P)"
+    print(f"({what}; vs gmg = t(P) / serial method='gmg' solve time on the same grid)")
+
+
 def serial_time(shape, bc, repeat):
     grid = kl.Grid(shape, bc=bc)
     solver = kl.PoissonSolver(grid, method="fft", workers=1)
@@ -108,7 +188,7 @@ def serial_time(shape, bc, repeat):
     return min(times)
 
 
-def launch(ranks, shape, bc, repeat):
+def launch(ranks, shape, bc, repeat, path="spectral"):
     scripts = Path(sysconfig.get_path("scripts"))
     mpiexec = str(scripts / "mpiexec") if (scripts / "mpiexec").exists() else "mpiexec"
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
@@ -125,6 +205,8 @@ def launch(ranks, shape, bc, repeat):
         bc,
         "--repeat",
         str(repeat),
+        "--path",
+        path,
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -161,11 +243,32 @@ def main(argv=None):
     parser.add_argument("--bc", default="periodic", help=argparse.SUPPRESS)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--path", choices=["spectral", "multigrid"], default="spectral")
     args = parser.parse_args(argv)
     if args.worker:
-        worker(tuple(args.shape), args.bc, args.repeat)
+        if args.path == "multigrid":
+            multigrid_worker(tuple(args.shape), args.repeat)
+        else:
+            worker(tuple(args.shape), args.bc, args.repeat)
         return
     cores = os.cpu_count()
+    if args.path == "multigrid":
+        print(f"kronlap.distributed multigrid (PETSc) on {cores} cores (machine shared)")
+        for title, shapes, weak in [
+            ("strong scaling, checkerboard 1024^2", [(1024, 1024)] * len(args.ranks), False),
+            ("strong scaling, checkerboard 128^3", [(128, 128, 128)] * len(args.ranks), False),
+            (
+                "weak scaling, checkerboard, 256 x 512 per rank",
+                [(256 * p, 512) for p in args.ranks],
+                True,
+            ),
+        ]:
+            runs = [
+                launch(p, shape, "dirichlet", args.repeat, "multigrid")
+                for p, shape in zip(args.ranks, shapes)
+            ]
+            multigrid_report(title, runs, cores, weak)
+        return
     print(f"kronlap.distributed scaling on {cores} cores (machine shared; one run each)")
     for title, bc, shapes, weak in [
         ("strong scaling, periodic 128^3", "periodic", [(128, 128, 128)] * len(args.ranks), False),

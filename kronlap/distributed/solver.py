@@ -10,22 +10,38 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_count, check_grid, check_real, check_standard_grid
+from .._validation import (
+    check_count,
+    check_grid,
+    check_real,
+    check_standard_grid,
+    check_tolerance,
+)
 from ..boundary import check_boundary, fold_boundary
 from ..differences import axis_operators
 from ..grid import Grid
-from ..solvers import check_tridiagonal_axis, check_zero_mean
+from ..solvers import ConvergenceError, check_tridiagonal_axis, check_zero_mean
 from ..spectral import (
     TridiagonalSweep,
     check_regular_shift,
     inverse_eigenvalues,
     singular_shift_error,
 )
+from .multigrid import PRECONDITIONERS, PETScMultigrid
 from .transform import DistributedTransform, pick_tridiagonal_axis, require_mpi
 
 __all__ = ["PoissonSolver", "solve_poisson", "METHODS"]
 
-METHODS = ("auto", "fft")
+METHODS = ("auto", "fft", "multigrid")
+
+# The spectral path's options and their defaults: method="multigrid" refuses
+# any other value, as method="fft" refuses the multigrid path's options.
+_SPECTRAL_DEFAULTS = {
+    "decomposition": "auto",
+    "planner_effort": "FFTW_MEASURE",
+    "threads": 1,
+    "tridiagonal_axis": "auto",
+}
 
 
 class _Block(NamedTuple):
@@ -40,24 +56,54 @@ class _Block(NamedTuple):
 class PoissonSolver:
     """Solver for ``(Delta_h - shift) u = f`` on a grid spread over MPI ranks, set up once.
 
-    The distributed counterpart of :class:`kronlap.PoissonSolver` with
-    ``method="fft"``: the same operator, boundary conditions, boundary
-    data and singular-case rules, and answers equal to the serial ones to
-    round-off. Each rank passes its block of ``f`` (``f[local_slice]``)
-    and gets its block of ``u``. Every method is collective: all ranks of
-    ``comm`` call it, with the same grid and options.
+    The distributed counterpart of :class:`kronlap.PoissonSolver`: the same
+    operator, boundary conditions, boundary data and singular-case rules.
+    ``method="fft"`` runs the per-axis fast transforms with mpi4py-fft
+    (answers equal to the serial ones to round-off); ``method="multigrid"``
+    assembles the operator on a PETSc DMDA, each rank its own rows, and
+    solves it with PETSc's conjugate gradients and algebraic multigrid
+    (:mod:`kronlap.distributed.multigrid`; answers equal to the serial ones
+    to the tolerance), which takes a coefficient and a mask. Each rank
+    passes its block of ``f`` (``f[local_slice]``) and gets its block of
+    ``u``. Every method is collective: all ranks of ``comm`` call it, with
+    the same grid and options.
 
     Parameters
     ----------
     grid : Grid
-        Shape (at least 2 axes), lengths and boundary conditions.
+        Shape (at least 2 axes for ``"fft"``), lengths and boundary
+        conditions (Dirichlet, Neumann, periodic; uniform axes).
     shift : float, optional
         ``s`` in ``(Delta_h - s I) u = f``; ``s >= 0`` is screened Poisson
         or an implicit heat step.
-    method : {"auto", "fft"}, optional
-        Only the spectral path is distributed (``"auto"`` is ``"fft"``).
+    method : {"auto", "fft", "multigrid"}, optional
+        ``"auto"`` (default): ``"multigrid"`` with ``coeff`` or ``mask``,
+        else ``"fft"``, the spectral path.
     comm : mpi4py.MPI.Comm, optional
         The ranks that share the grid (default ``MPI.COMM_WORLD``).
+    coeff : float, array_like or callable, optional
+        ``"multigrid"`` only: the diffusion coefficient ``a > 0`` of
+        ``div(a grad u)`` (harmonic-mean faces, boundary data scaled by the
+        adjacent cell's value, as :func:`kronlap.diffusion`). An array is
+        the whole grid's (every rank passes the same one and reads its
+        block); a callable of the coordinate arrays is evaluated by each
+        rank on its own points, which scales.
+    mask : array_like of bool or callable, optional
+        ``"multigrid"`` only: ``True`` at the unknowns, as in
+        :class:`kronlap.PoissonSolver` (an array of the whole grid, or a
+        callable of the coordinates).
+    mask_values : float, array_like or callable, optional
+        ``"multigrid"`` only: the values of the other points (default 0).
+    tol : float, optional
+        ``"multigrid"`` only: relative residual to reach (default 1e-10);
+        a solve that misses it raises :class:`kronlap.ConvergenceError`.
+    maxiter : int, optional
+        ``"multigrid"`` only: CG iterations allowed (default 500).
+    preconditioner : {"gamg", "hypre"}, optional
+        ``"multigrid"`` only: PETSc's smoothed-aggregation AMG (default)
+        or hypre's BoomerAMG (where PETSc was built with hypre). PETSc
+        options with the prefix ``kronlap_`` (``-kronlap_pc_gamg_threshold``
+        and so on) reach the solver.
     decomposition : {"auto", "slab", "pencil"}, optional
         How the grid is split: ``"slab"`` along one axis, ``"pencil"``
         along all axes but one (for more ranks than an axis has points);
@@ -100,7 +146,8 @@ class PoissonSolver:
     Raises
     ------
     ImportError
-        mpi4py or mpi4py-fft is missing (the message says how to install).
+        mpi4py or mpi4py-fft (``"fft"``), or petsc4py (``"multigrid"``), is
+        missing (the message says how to install).
     TypeError, ValueError
         Bad grid, shift, method or options, a 1D grid, or a grid too small
         to split over the ranks.
@@ -140,20 +187,53 @@ class PoissonSolver:
         shift: float = 0.0,
         method: str = "auto",
         comm=None,
+        coeff=None,
+        mask=None,
+        mask_values=None,
+        tol=None,
+        maxiter=None,
+        preconditioner=None,
         decomposition: str = "auto",
         planner_effort: str = "FFTW_MEASURE",
         threads: int = 1,
         tridiagonal_axis="auto",
     ):
-        MPI, _ = require_mpi()
         self.grid = check_grid(grid)
         check_standard_grid(self.grid, "kronlap.distributed")
         self.shift = check_real(shift, "shift")
-        if method not in METHODS:
+        if not isinstance(method, str) or method not in METHODS:
             raise ValueError(
-                f"method must be one of {METHODS} (the distributed solver runs the spectral "
-                f"path only), got {method!r}; use kronlap.PoissonSolver for other methods"
+                f"method must be one of {METHODS}, got {method!r}; use kronlap.PoissonSolver "
+                f"for the other methods"
             )
+        multigrid = {
+            "coeff": coeff,
+            "mask": mask,
+            "mask_values": mask_values,
+            "tol": tol,
+            "maxiter": maxiter,
+            "preconditioner": preconditioner,
+        }
+        if method == "auto":
+            method = "multigrid" if coeff is not None or mask is not None else "fft"
+        self.method = method
+        self._multigrid = None
+        if method == "multigrid":
+            spectral = {
+                "decomposition": decomposition,
+                "planner_effort": planner_effort,
+                "threads": threads,
+                "tridiagonal_axis": tridiagonal_axis,
+            }
+            self._setup_multigrid(comm, spectral, **multigrid)
+            return
+        given = [name for name, value in multigrid.items() if value is not None]
+        if given:
+            raise TypeError(
+                f"method='fft' does not take the option {given[0]!r}: it is an option of "
+                f"method='multigrid' (PETSc)"
+            )
+        MPI, _ = require_mpi()
         threads = check_count(threads, "threads")
         check_tridiagonal_axis(tridiagonal_axis, self.grid, self.shift)
         self.comm = MPI.COMM_WORLD if comm is None else comm
@@ -189,6 +269,64 @@ class PoissonSolver:
             "solve_time": None,
             "iterations": None,
             "residual": None,
+        }
+
+    def _setup_multigrid(self, comm, spectral, *, coeff, mask, mask_values, tol, maxiter,
+                         preconditioner):
+        """The PETSc path (:class:`~kronlap.distributed.multigrid.PETScMultigrid`)."""
+        for name, value in spectral.items():
+            if value != _SPECTRAL_DEFAULTS[name]:
+                raise TypeError(
+                    f"method='multigrid' does not take the option {name!r}: it is an option "
+                    f"of method='fft' (mpi4py-fft)"
+                )
+        if self.shift < 0:
+            raise ValueError(
+                f"method='multigrid' needs shift >= 0 (a definite operator), got {self.shift}; "
+                f"use method='fft'"
+            )
+        tol = check_tolerance(1e-10 if tol is None else tol)
+        maxiter = check_count(500 if maxiter is None else maxiter, "maxiter")
+        preconditioner = "gamg" if preconditioner is None else preconditioner
+        if preconditioner not in PRECONDITIONERS:
+            raise ValueError(
+                f"preconditioner must be one of {PRECONDITIONERS}, got {preconditioner!r}"
+            )
+        try:
+            from mpi4py import MPI
+        except ImportError as exc:
+            raise ImportError(
+                "kronlap.distributed needs mpi4py and an MPI: pip install 'kronlap[petsc]'"
+            ) from exc
+        self.comm = MPI.COMM_WORLD if comm is None else comm
+        start = time.perf_counter()
+        # The layout is the same on every rank; the inputs are checked on each
+        # (every rank raises if one does) before the collective assembly.
+        engine = PETScMultigrid(self.grid, self.shift, self.comm)
+        try:
+            _collective(self.comm, lambda: engine.load(coeff, mask, mask_values))
+        except (TypeError, ValueError):
+            engine.close()
+            raise
+        engine.assemble(tol=tol, maxiter=maxiter, preconditioner=preconditioner)
+        self._multigrid = engine
+        self.tol = tol
+        self.tridiagonal_axis = None
+        self.local_slice, self.local_shape = engine.local_slice, engine.local_shape
+        self.decomposition = "dmda"
+        self.process_grid = tuple(reversed(engine.da.getProcSizes()))
+        self.singular = engine.singular
+        self._block = _Block(self.local_shape, self.grid.ndim, self.grid.bc, self.grid.h)
+        self._axis_operators = axis_operators(self.grid)
+        self._slices = None
+        self.info = {
+            "method": "multigrid",
+            "ranks": self.comm.Get_size(),
+            "decomposition": self.decomposition,
+            "process_grid": self.process_grid,
+            **engine.info,
+            "setup_time": time.perf_counter() - start,
+            "solve_time": None,
         }
 
     def _inverse_eigenvalues(self):
@@ -314,6 +452,8 @@ class PoissonSolver:
         """Validated right-hand side block with the boundary data folded in (a copy if changed)."""
         rhs = _check_local_array(f, self.local_shape, "f")
         local = self._local_boundary(boundary)
+        if self._multigrid is not None:
+            local = self._multigrid.scale_boundary(local)  # a g, a q: the coefficient's
         if local or (self.singular and project):
             if np.may_share_memory(rhs, f):
                 rhs = rhs.copy()  # the caller's array is not ours to change
@@ -356,6 +496,8 @@ class PoissonSolver:
         check_zero_mean(mean, scale, self.grid.size, rhs.real.dtype, where=" over the grid")
 
     def _solve_real(self, rhs) -> np.ndarray:
+        if self._multigrid is not None:
+            return self._solve_multigrid(rhs)
         coefficients = self._transform.forward(rhs)
         if isinstance(self._inverse, TridiagonalSweep):
             self._inverse.solve(coefficients)
@@ -363,6 +505,22 @@ class PoissonSolver:
         else:
             coefficients *= self._inverse
         return self._transform.backward(np.empty(self.local_shape))
+
+    def _solve_multigrid(self, rhs) -> np.ndarray:
+        engine = self._multigrid
+        u = engine.solve(rhs)
+        if self.singular:
+            MPI = _mpi()
+            u -= self.comm.allreduce(u.sum(), op=MPI.SUM) / self.grid.size
+        self.info.update(engine.info)
+        residual = engine.info["residual"]
+        if not residual <= self.tol:  # the same global number on every rank
+            raise ConvergenceError(
+                f"method='multigrid' (PETSc cg + {engine.info['preconditioner']}) reached "
+                f"relative residual {residual:.3e} after {engine.info['iterations']} "
+                f"iterations, short of tol={self.tol:.1e}"
+            )
+        return u
 
     def scatter(self, array, root: int = 0) -> np.ndarray:
         """Split a global array held on rank ``root`` into every rank's block.
@@ -493,7 +651,10 @@ class PoissonSolver:
         >>> solver = PoissonSolver(kl.Grid((4, 6)), planner_effort="FFTW_ESTIMATE")
         >>> solver.close()
         """
-        self._transform.close()
+        if self._multigrid is not None:
+            self._multigrid.close()
+        else:
+            self._transform.close()
 
     def __repr__(self):
         return (
@@ -537,8 +698,10 @@ def solve_poisson(
     comm : mpi4py.MPI.Comm, optional
         Default ``MPI.COMM_WORLD``.
     **options
+        ``method``, ``coeff``, ``mask``, ``mask_values``, ``tol``,
+        ``maxiter``, ``preconditioner`` (the multigrid path),
         ``decomposition``, ``planner_effort``, ``threads``,
-        ``tridiagonal_axis``: see :class:`PoissonSolver`.
+        ``tridiagonal_axis`` (the spectral path): see :class:`PoissonSolver`.
 
     Returns
     -------
@@ -564,7 +727,9 @@ def solve_poisson(
 
 
 def _mpi():
-    return require_mpi()[0]
+    from mpi4py import MPI
+
+    return MPI
 
 
 def _collective(comm, check):
