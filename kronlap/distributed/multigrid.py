@@ -182,6 +182,12 @@ class PETScMultigrid:
     def assemble(self, *, tol, maxiter, preconditioner) -> None:
         """Assemble this rank's rows and set up PETSc's CG and multigrid (collective)."""
         PETSc, grid, comm = self._PETSc, self.grid, self.comm
+        if preconditioner == "hypre" and not PETSc.Sys.hasExternalPackage("hypre"):
+            # The same answer on every rank: PETSc's build, not the input.
+            raise ValueError(
+                "preconditioner='hypre' needs a PETSc built with hypre (configure "
+                "--download-hypre); this one has none: use preconditioner='gamg'"
+            )
         ndim, owned, inner, numbers = grid.ndim, self._owned, self._inner, self._numbers
         a, known, values = self._inputs
         self.tol = float(tol)
@@ -228,8 +234,10 @@ class PETScMultigrid:
                 rows.append(local_rows[couples])
                 cols.append(target[couples])
                 vals.append(-weight[couples])
-        if known is not None:
-            diag = np.where(self._known, 1.0, diag)
+        # A fixed point's row is its own diagonal alone (its right-hand side that
+        # times its value): the scale of its neighbours' rows, not 1, which would
+        # spread the spectrum that CG and the multigrid see.
+        self._diag = diag
         rows.append(local_rows.ravel())
         cols.append(numbers[inner].ravel())
         vals.append(diag.ravel())
@@ -281,7 +289,7 @@ class PETScMultigrid:
         b = -np.asarray(rhs, dtype=np.float64)
         if self._known is not None:
             b = b + self._coupling
-            b = np.where(self._known, self._fixed, b)
+            b = np.where(self._known, self._diag * self._fixed, b)
         self._b.array[...] = b.ravel()
         self._x.set(0.0)
         self.ksp.solve(self._b, self._x)

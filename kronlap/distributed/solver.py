@@ -308,7 +308,11 @@ class PoissonSolver:
         except (TypeError, ValueError):
             engine.close()
             raise
-        engine.assemble(tol=tol, maxiter=maxiter, preconditioner=preconditioner)
+        try:
+            engine.assemble(tol=tol, maxiter=maxiter, preconditioner=preconditioner)
+        except ValueError:  # the same on every rank (PETSc's build, e.g. no hypre)
+            engine.close()
+            raise
         self._multigrid = engine
         self.tol = tol
         self.tridiagonal_axis = None

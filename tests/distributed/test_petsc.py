@@ -185,3 +185,47 @@ def test_bad_input_on_one_rank_raises_the_same_error_on_every_rank(case, nprocs,
     assert expected[case["kind"]] in own
     for rank, message in enumerate(errors[:-1]):
         assert message.endswith(f"on rank {nprocs - 1}: {own}"), (rank, message)
+
+
+def test_each_path_refuses_the_other_paths_options():
+    # Refused before any MPI or PETSc is needed.
+    from kronlap.distributed import PoissonSolver
+
+    grid = kl.Grid((8, 8))
+    with pytest.raises(TypeError, match="method='fft' does not take the option 'tol'"):
+        PoissonSolver(grid, method="fft", tol=1e-6)
+    with pytest.raises(TypeError, match="method='fft' does not take the option 'coeff'"):
+        PoissonSolver(grid, method="fft", coeff=2.0)
+    with pytest.raises(TypeError, match="'multigrid' does not take the option 'planner_effort'"):
+        PoissonSolver(grid, coeff=2.0, planner_effort="FFTW_ESTIMATE")
+    with pytest.raises(ValueError, match="method must be one of"):
+        PoissonSolver(grid, method="gmg")
+    with pytest.raises(ValueError, match="needs shift >= 0"):
+        PoissonSolver(grid, method="multigrid", shift=-1.0)
+
+
+@pytest.mark.skipif(not HAVE_PETSC, reason=MISSING)
+def test_bad_options_and_inputs_in_one_process():
+    from kronlap.distributed import PoissonSolver
+
+    grid = kl.Grid((8, 8))
+    with pytest.raises(ValueError, match="preconditioner must be one of"):
+        PoissonSolver(grid, coeff=1.0, preconditioner="ilu")
+    with pytest.raises(ValueError, match="coeff must be positive and finite"):
+        PoissonSolver(grid, coeff=-1.0)
+    with pytest.raises(ValueError, match="coeff must be a scalar, an array of grid.shape"):
+        PoissonSolver(grid, coeff=np.ones((3, 3)))
+    with pytest.raises(TypeError, match="mask must be boolean"):
+        PoissonSolver(grid, mask=np.ones((8, 8)))
+    with pytest.raises(ValueError, match="at least 3 points on a periodic axis"):
+        PoissonSolver(kl.Grid((8, 2), bc=["dirichlet", "periodic"]), coeff=1.0)
+    from petsc4py import PETSc
+
+    if not PETSc.Sys.hasExternalPackage("hypre"):
+        with pytest.raises(ValueError, match="needs a PETSc built with hypre"):
+            PoissonSolver(grid, coeff=1.0, preconditioner="hypre")
+    solver = PoissonSolver(grid, coeff=lambda x, y: 1 + x, tol=1e-12)
+    assert solver.method == "multigrid" and solver.info["preconditioner"] == "PETSc gamg"
+    with pytest.raises(ValueError, match="f contains NaN"):
+        solver.solve(np.full(solver.local_shape, np.nan))
+    solver.close()
