@@ -196,32 +196,33 @@ def mpi_runs(tmp_path_factory):
     cases_path, inputs_path = folder / "cases.json", folder / "inputs.npz"
     cases_path.write_text(json.dumps(CASES))
     np.savez(inputs_path, **inputs)
-    env = dict(os.environ, **MPI_ENV)
     cache = {}
 
     def run(nprocs):
         if nprocs not in cache:
-            out = folder / f"out{nprocs}.npz"
-            command = [
-                MPIEXEC,
-                "-n",
-                str(nprocs),
-                sys.executable,
-                str(SCRIPT),
-                str(cases_path),
-                str(inputs_path),
-                str(out),
-            ]
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-            assert done.returncode == 0 and out.exists(), (
-                f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-            )
-            with np.load(out) as results:
-                answers = {k: results[k] for k in results.files if k != "meta"}
-                cache[nprocs] = (answers, json.loads(str(results["meta"])))
+            cache[nprocs] = launch_cases(SCRIPT, cases_path, inputs_path, nprocs, timeout=300)
         return cache[nprocs]
 
     return inputs, run
+
+
+def launch_cases(script, cases_path, inputs_path, nprocs, *, timeout):
+    """Run ``script CASES INPUTS OUT`` under ``mpiexec -n nprocs``; ``(answers, meta)`` from OUT.
+
+    The scripts write ``u/<name>`` arrays and a JSON ``meta`` to OUT.npz;
+    shared by the spectral and the PETSc tests.
+    """
+    out = Path(cases_path).parent / f"{Path(script).stem}_out{nprocs}.npz"
+    command = [MPIEXEC, "-n", str(nprocs), sys.executable, str(script),
+               str(cases_path), str(inputs_path), str(out)]
+    env = dict(os.environ, **MPI_ENV)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0 and out.exists(), (
+        f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    )
+    with np.load(out) as results:
+        answers = {k: results[k] for k in results.files if k != "meta"}
+        return answers, json.loads(str(results["meta"]))
 
 
 def _tolerance(reference):
@@ -412,7 +413,7 @@ def test_bad_input_is_refused():
     comm = MPI.COMM_SELF
     grid = kl.Grid((6, 5), bc=[P, D])
     with pytest.raises(ValueError, match="method must be one of"):
-        distributed.PoissonSolver(grid, method="multigrid", comm=comm)
+        distributed.PoissonSolver(grid, method="gmg", comm=comm)
     with pytest.raises(ValueError, match="at least 2 axes"):
         distributed.PoissonSolver(kl.Grid(8), comm=comm)
     with pytest.raises(ValueError, match="tridiagonal_axis must be"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import kronlap as kl
 
 sys.path.insert(0, str(Path(__file__).parent / "mpi_scripts"))
 from petsc_cases import checkerboard  # noqa: E402
-from test_distributed import MPI_ENV, MPIEXEC  # noqa: E402
+from test_distributed import MPIEXEC, launch_cases  # noqa: E402
 
 HAVE_PETSC = all(importlib.util.find_spec(m) is not None for m in ("mpi4py", "petsc4py"))
 MISSING = (
@@ -126,21 +125,11 @@ def petsc_runs(tmp_path_factory):
     cases_path, inputs_path = folder / "cases.json", folder / "inputs.npz"
     cases_path.write_text(json.dumps(CASES))
     np.savez(inputs_path, **inputs)
-    env = dict(os.environ, **MPI_ENV)
     cache = {}
 
     def run(nprocs):
         if nprocs not in cache:
-            out = folder / f"out{nprocs}.npz"
-            command = [MPIEXEC, "-n", str(nprocs), sys.executable, str(SCRIPT),
-                       str(cases_path), str(inputs_path), str(out)]
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-            assert done.returncode == 0 and out.exists(), (
-                f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-            )
-            with np.load(out) as results:
-                answers = {k: results[k] for k in results.files if k != "meta"}
-                cache[nprocs] = (answers, json.loads(str(results["meta"])))
+            cache[nprocs] = launch_cases(SCRIPT, cases_path, inputs_path, nprocs, timeout=600)
         return cache[nprocs]
 
     return inputs, run
