@@ -7,10 +7,10 @@ eigenvectors on mixed-side axes, optionally tridiagonal sweeps along one
 axis), run by ``mpi4py_fft.PFFT`` with slab or pencil decompositions and
 all-to-all transposes between the axes; with a coefficient or a mask
 (``method="multigrid"``) by PETSc's conjugate gradients and algebraic
-multigrid on a DMDA (:mod:`kronlap.distributed.multigrid`, petsc4py). Boundary conditions, ``shift``,
-boundary data and the singular case follow :class:`kronlap.PoissonSolver`
-exactly; :func:`solve_heat` is the exact heat propagator of
-:func:`kronlap.solve_heat`.
+multigrid on a DMDA (:mod:`kronlap.distributed.multigrid`, petsc4py).
+Boundary conditions, ``shift``, boundary data and the singular case follow
+:class:`kronlap.PoissonSolver` exactly; :func:`solve_heat` is the exact heat
+propagator of :func:`kronlap.solve_heat`.
 
 This module is the public namespace; the code lives in
 ``solver`` (:class:`PoissonSolver`, scatter and gather),

@@ -190,7 +190,7 @@ class PoissonSolver:
         coeff=None,
         mask=None,
         mask_values=None,
-        tol=None,
+        tol: float = 1e-10,
         maxiter=None,
         preconditioner=None,
         decomposition: str = "auto",
@@ -227,7 +227,11 @@ class PoissonSolver:
             }
             self._setup_multigrid(comm, spectral, **multigrid)
             return
-        given = [name for name, value in multigrid.items() if value is not None]
+        given = [
+            name
+            for name, value in multigrid.items()
+            if value is not None and not (name == "tol" and value == 1e-10)
+        ]
         if given:
             raise TypeError(
                 f"method='fft' does not take the option {given[0]!r}: it is an option of "
@@ -285,7 +289,7 @@ class PoissonSolver:
                 f"method='multigrid' needs shift >= 0 (a definite operator), got {self.shift}; "
                 f"use method='fft'"
             )
-        tol = check_tolerance(1e-10 if tol is None else tol)
+        tol = check_tolerance(tol)
         maxiter = check_count(500 if maxiter is None else maxiter, "maxiter")
         preconditioner = "gamg" if preconditioner is None else preconditioner
         if preconditioner not in PRECONDITIONERS:
