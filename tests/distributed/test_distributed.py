@@ -189,18 +189,27 @@ def _boundary(case, inputs):
 def mpi_runs(tmp_path_factory):
     """Run every case under ``mpiexec -n P`` once per rank count; results by P."""
     folder = tmp_path_factory.mktemp("distributed")
-    rng = np.random.default_rng(20261125)
+    return case_runs(folder, SCRIPT, CASES, _inputs, 20261125, timeout=300)
+
+
+def case_runs(folder, script, cases, make_inputs, seed, *, timeout):
+    """``(inputs, run)``: the cases' inputs, and ``run(P)`` giving ``(answers, meta)`` for P ranks.
+
+    The inputs (``make_inputs(case, rng)`` per case) and the cases are written
+    to ``folder``; each rank count runs once (:func:`launch_cases`), cached.
+    """
+    rng = np.random.default_rng(seed)
     inputs = {}
-    for case in CASES:
-        inputs.update(_inputs(case, rng))
+    for case in cases:
+        inputs.update(make_inputs(case, rng))
     cases_path, inputs_path = folder / "cases.json", folder / "inputs.npz"
-    cases_path.write_text(json.dumps(CASES))
+    cases_path.write_text(json.dumps(cases))
     np.savez(inputs_path, **inputs)
     cache = {}
 
     def run(nprocs):
         if nprocs not in cache:
-            cache[nprocs] = launch_cases(SCRIPT, cases_path, inputs_path, nprocs, timeout=300)
+            cache[nprocs] = launch_cases(script, cases_path, inputs_path, nprocs, timeout=timeout)
         return cache[nprocs]
 
     return inputs, run

@@ -10,7 +10,6 @@ reason, only where petsc4py, mpi4py or ``mpiexec`` is missing.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ import kronlap as kl
 
 sys.path.insert(0, str(Path(__file__).parent / "mpi_scripts"))
 from petsc_cases import checkerboard  # noqa: E402
-from test_distributed import MPIEXEC, launch_cases  # noqa: E402
+from test_distributed import MPIEXEC, case_runs  # noqa: E402
 
 HAVE_PETSC = all(importlib.util.find_spec(m) is not None for m in ("mpi4py", "petsc4py"))
 MISSING = (
@@ -118,21 +117,7 @@ def petsc_runs(tmp_path_factory):
     if not (HAVE_PETSC and MPIEXEC):
         pytest.fail(f"KRONLAP_REQUIRE_PETSC=1 but {MISSING}")
     folder = tmp_path_factory.mktemp("petsc")
-    rng = np.random.default_rng(20261202)
-    inputs = {}
-    for case in CASES:
-        inputs.update(_inputs(case, rng))
-    cases_path, inputs_path = folder / "cases.json", folder / "inputs.npz"
-    cases_path.write_text(json.dumps(CASES))
-    np.savez(inputs_path, **inputs)
-    cache = {}
-
-    def run(nprocs):
-        if nprocs not in cache:
-            cache[nprocs] = launch_cases(SCRIPT, cases_path, inputs_path, nprocs, timeout=600)
-        return cache[nprocs]
-
-    return inputs, run
+    return case_runs(folder, SCRIPT, CASES, _inputs, 20261202, timeout=600)
 
 
 @needs_petsc
