@@ -31,6 +31,7 @@ __all__ = [
     "separable_shift",
     "symmetric_diffusion",
     "volume_weights",
+    "weighted_mean",
 ]
 
 
@@ -241,6 +242,17 @@ def volume_weights(operators):
     if total is None:
         return None
     return np.broadcast_to(total, tuple(op.n for op in operators))
+
+
+def weighted_mean(u, volumes):
+    """``sum V u / sum V``: the mean of a grid function over the control volumes ``V``.
+
+    Examples
+    --------
+    >>> weighted_mean(np.array([1.0, 4.0]), np.array([3.0, 1.0]))
+    np.float64(1.75)
+    """
+    return (u * volumes).sum() / float(np.sum(volumes))
 
 
 def separable_shift(operators):

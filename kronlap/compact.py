@@ -32,11 +32,11 @@ from .backend import get_array_module
 from .boundary import check_boundary
 from .grid import Grid
 from .operators import (
+    axis_matrices,
     check_order,
     compact_laplacian,
     compact_weights,
     kron_sum,
-    second_difference,
 )
 
 __all__ = [
@@ -83,10 +83,7 @@ def compact_mass(grid: Grid, format="csr"):
     grid = check_grid(grid)
     check_order(4, grid)
     weights = compact_weights(grid)
-    terms = [
-        w * second_difference(n, h, pair)
-        for w, n, h, pair in zip(weights, grid.shape, grid.h, grid.bc)
-    ]
+    terms = [w * A for w, A in zip(weights, axis_matrices(grid))]
     terms[0] = terms[0] + sp.eye_array(grid.shape[0], format="csr")
     return kron_sum(*terms, format=format)
 

@@ -45,6 +45,7 @@ __all__ = [
     "AxisOperator",
     "axis_operator",
     "axis_operators",
+    "has_constant_null_space",
     "is_separable",
     "plain_operator",
     "second_difference",
@@ -357,6 +358,27 @@ def axis_operators(grid: Grid, coeff=None, shift=None) -> tuple[AxisOperator, ..
     shifts = [None] * grid.ndim if shift is None else list(shift)
     return tuple(
         axis_operator(grid, axis, coeffs[axis], shifts[axis]) for axis in range(grid.ndim)
+    )
+
+
+def has_constant_null_space(operators, shift: float = 0.0) -> bool:
+    """Whether ``sum_k A_k - shift`` annihilates the constants: the singular case.
+
+    Every axis periodic or Neumann-Neumann, no separable shift on any axis,
+    and ``shift == 0`` (:attr:`Grid.is_singular` with the shifts taken into
+    account).
+
+    Examples
+    --------
+    >>> g = Grid((4, 4), bc="neumann")
+    >>> has_constant_null_space(axis_operators(g)), has_constant_null_space(axis_operators(g), 1.0)
+    (True, False)
+    >>> has_constant_null_space(axis_operators(g, shift=[0.0, 1.0]))
+    False
+    """
+    return shift == 0.0 and all(
+        op.pair[0] == op.pair[1] in ("periodic", "neumann") and op.shift is None
+        for op in operators
     )
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from ._validation import check_count, check_grid, check_grid_array, check_positive, check_times
 from .backend import array_module, check_backend, float_dtype, get_array_module, to_backend
 from .boundary import fold_boundary, split_complex
-from .coefficients import volume_weights
+from .coefficients import volume_weights, weighted_mean
 from .grid import Grid
 from .solvers import PoissonSolver
 from .spectral import SpectralSolver, heat_frames
@@ -266,10 +266,8 @@ def _exact(u0, grid, times, kappa, boundary):
             # grows at the mean rate (weighted by the control volumes on
             # stretched axes), the rest relaxes to w (zero mean).
             volumes = volume_weights(propagator.operators)
-            if volumes is None:
-                drift = float(source.mean())
-            else:
-                drift = float((source * volumes).sum() / volumes.sum())
+            mean = source.mean() if volumes is None else weighted_mean(source, volumes)
+            drift = float(mean)
         # Delta_h w = -source; on a singular grid the propagator's solve
         # drops the constant mode, i.e. solves with the mean projected away.
         steady = propagator.solve(xp.asarray(-source, dtype=u0.dtype))

@@ -13,6 +13,7 @@ from .differences import axis_operators, second_difference
 from .grid import Grid, side_kind
 
 __all__ = [
+    "axis_matrices",
     "second_difference",
     "kron_sum",
     "kron_product",
@@ -314,7 +315,7 @@ def laplacian(grid: Grid, format="csr", *, order: int = 2):
     grid = check_grid(grid)
     if check_order(order, grid) == 4:
         return compact_laplacian(grid, format=format)
-    return kron_sum(*(op.matrix() for op in axis_operators(grid)), format=format)
+    return kron_sum(*axis_matrices(grid), format=format)
 
 
 #: The orders of accuracy kronlap's finite differences offer.
@@ -400,8 +401,15 @@ def compact_weights(grid: Grid) -> tuple[float, ...]:
     return tuple(h * h / 12.0 for h in grid.h)
 
 
-def _axis_matrices(grid: Grid):
-    return [second_difference(n, h, pair) for n, h, pair in zip(grid.shape, grid.h, grid.bc)]
+def axis_matrices(grid: Grid) -> list:
+    """The 1D operator of every axis of ``grid`` as CSR (:func:`axis_operators`' matrices).
+
+    Examples
+    --------
+    >>> [A.shape for A in axis_matrices(Grid((2, 3)))]
+    [(2, 2), (3, 3)]
+    """
+    return [op.matrix() for op in axis_operators(grid)]
 
 
 def compact_laplacian(grid: Grid, format="csr"):
@@ -443,7 +451,7 @@ def compact_laplacian(grid: Grid, format="csr"):
     """
     grid = check_grid(grid)
     check_order(4, grid)
-    mats = _axis_matrices(grid)
+    mats = axis_matrices(grid)
     weights = compact_weights(grid)
     total = kron_sum(*mats)
     for j, k in combinations(range(grid.ndim), 2):

@@ -159,7 +159,6 @@ class PETScMultigrid:
         # Global PETSc index of every point of the ghosted box (C order: PETSc's x fastest).
         numbers = da.getLGMap().apply(np.arange(int(np.prod(ghost_shape)), dtype=PETSc.IntType))
         self._numbers = np.asarray(numbers).reshape(ghost_shape)
-        self.singular = grid.is_singular and self.shift == 0.0
         self.matrix = self.ksp = None
 
     def load(self, coeff, mask, mask_values) -> None:
@@ -199,7 +198,7 @@ class PETScMultigrid:
         local_rows = np.arange(int(np.prod(self.local_shape))).reshape(self.local_shape)
         diag = np.full(self.local_shape, self.shift)
         self._coupling = np.zeros(self.local_shape)  # S-couplings to fixed points, times values
-        self._a_owned = None if a is None else a[inner]
+        self._a_owned = cell = None if a is None else a[inner]
         for axis, op in enumerate(axis_operators(grid)):
             start, stop = owned[axis]
             for step, face_shift in ((-1, 0), (1, 1)):
@@ -217,7 +216,6 @@ class PETScMultigrid:
                     exists = (global_index >= 0) & (global_index < grid.shape[axis])
                 exists = np.broadcast_to(exists.reshape(view), self.local_shape)
                 if a is not None:
-                    cell = a[inner]
                     other = _shifted(a, neighbour, exists, cell)
                     weight *= np.where(exists, harmonic_mean(cell, other), cell)
                 diag += weight

@@ -253,15 +253,14 @@ class PoissonSolver:
             tridiagonal_axis=tridiagonal_axis,
         )
         self.tridiagonal_axis = tridiagonal_axis
-        self.local_slice = self._transform.local_slice
-        self.local_shape = self._transform.local_shape
-        self.decomposition = self._transform.decomposition
-        self.process_grid = self._transform.process_grid
-        self.singular = self.grid.is_singular and self.shift == 0.0
-        self._block = _Block(self.local_shape, self.grid.ndim, self.grid.bc, self.grid.h)
-        self._axis_operators = axis_operators(self.grid)
+        transform = self._transform
+        self._lay_out(
+            transform.local_slice,
+            transform.decomposition,
+            transform.process_grid,
+            self.grid.is_singular and self.shift == 0.0,
+        )
         self._inverse = self._inverse_eigenvalues()
-        self._slices = None
         self.info = {
             "method": "fft",
             "ranks": self.comm.Get_size(),
@@ -320,13 +319,8 @@ class PoissonSolver:
         self._multigrid = engine
         self.tol = tol
         self.tridiagonal_axis = None
-        self.local_slice, self.local_shape = engine.local_slice, engine.local_shape
-        self.decomposition = "dmda"
-        self.process_grid = tuple(reversed(engine.da.getProcSizes()))
-        self.singular = engine.singular
-        self._block = _Block(self.local_shape, self.grid.ndim, self.grid.bc, self.grid.h)
-        self._axis_operators = axis_operators(self.grid)
-        self._slices = None
+        process_grid = tuple(reversed(engine.da.getProcSizes()))
+        self._lay_out(engine.local_slice, "dmda", process_grid, engine.singular)
         self.info = {
             "method": "multigrid",
             "ranks": self.comm.Get_size(),
@@ -336,6 +330,16 @@ class PoissonSolver:
             "setup_time": time.perf_counter() - start,
             "solve_time": None,
         }
+
+    def _lay_out(self, local_slice, decomposition, process_grid, singular) -> None:
+        """This rank's block and what both paths keep about it (boundary folding, slices)."""
+        self.local_slice = local_slice
+        self.local_shape = tuple(s.stop - s.start for s in local_slice)
+        self.decomposition, self.process_grid = decomposition, process_grid
+        self.singular = singular
+        self._block = _Block(self.local_shape, self.grid.ndim, self.grid.bc, self.grid.h)
+        self._axis_operators = axis_operators(self.grid)
+        self._slices = None
 
     def _inverse_eigenvalues(self):
         """``scale / (lam - shift)`` per coefficient (0 for a singular constant), or the sweeps."""

@@ -10,7 +10,7 @@ import numpy as np
 from .._validation import check_choice, check_grid, check_real, check_tolerance
 from ..backend import array_module, check_backend, to_backend
 from ..boundary import check_boundary, fold_boundary, split_complex
-from ..coefficients import coefficient_array, fold_diffusion_boundary
+from ..coefficients import coefficient_array, fold_diffusion_boundary, weighted_mean
 from ..correction import axis_corrections, fourth_order_defect
 from ..differences import is_separable
 from ..grid import Grid
@@ -24,7 +24,6 @@ from .problem import (
     check_rhs,
     enforce_compatibility,
     has_nonfinite,
-    weighted_mean,
 )
 from .registry import REGISTRY, resolve
 

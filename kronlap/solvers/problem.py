@@ -17,8 +17,8 @@ import numpy as np
 
 from .._validation import check_grid_array as check_rhs
 from .._validation import has_nonfinite
-from ..coefficients import volume_weights
-from ..differences import axis_operators
+from ..coefficients import volume_weights, weighted_mean
+from ..differences import axis_operators, has_constant_null_space
 from ..grid import Grid
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "check_zero_mean",
     "enforce_compatibility",
     "has_nonfinite",
-    "weighted_mean",
 ]
 
 
@@ -77,11 +76,8 @@ class Problem:
     @property
     def singular(self) -> bool:
         """Every axis periodic or Neumann-Neumann, no shift, every point unknown."""
-        return (
-            self.grid.is_singular
-            and self.shift == 0.0
-            and all(op.shift is None for op in self.operators)
-            and (self.mask is None or bool(self.mask.all()))
+        return has_constant_null_space(self.operators, self.shift) and (
+            self.mask is None or bool(self.mask.all())
         )
 
     @property
@@ -144,11 +140,6 @@ def check_mask_values(values, grid: Grid, mask=None) -> np.ndarray:
     if not np.all(np.isfinite(values)):
         raise ValueError("mask_values contains NaN or inf outside the mask")
     return values
-
-
-def weighted_mean(u, volumes):
-    """``sum V u / sum V``: the mean of a grid function over the control volumes ``V``."""
-    return (u * volumes).sum() / float(np.sum(volumes))
 
 
 def enforce_compatibility(rhs, project: bool, volumes=None) -> None:

@@ -7,7 +7,7 @@ import contextlib
 import numpy as np
 import scipy.fft
 
-from ..differences import axis_operators
+from ..differences import axis_operators, has_constant_null_space
 from ..grid import Grid
 from ..operators import check_order, compact_weights
 from .axis import AxisTransform
@@ -110,11 +110,7 @@ class SpectralSolver:
         self.fft_backend = fft_backend
         self.xp = np if xp is None else xp
         self.operators = axis_operators(grid) if operators is None else tuple(operators)
-        self.singular = (
-            grid.is_singular
-            and self.shift == 0.0
-            and all(op.shift is None for op in self.operators)
-        )
+        self.singular = has_constant_null_space(self.operators, self.shift)
         on_host = self.xp is np
         if not on_host and fft_backend is not None:
             raise ValueError("fft_backend is a scipy.fft (CPU) option; leave it None on the GPU")

@@ -53,7 +53,7 @@ import scipy.sparse.linalg as spla
 from ..._validation import check_count, check_grid, check_nonnegative, check_tolerance
 from ...backend import array_module, check_backend, get_array_module, to_backend
 from ...coefficients import coefficient_array, volume_weights
-from ...differences import axis_operators, is_separable
+from ...differences import axis_operators, has_constant_null_space, is_separable
 from ...grid import Grid
 from ..krylov import restart_on_true_residual
 from .galerkin import OperatorInterpolation, coarse_start, galerkin_operator
@@ -449,11 +449,7 @@ class GeometricMultigrid:
         self.shift = float(shift)
         self.tol, self.maxiter = float(tol), int(maxiter)
         self.accel = accel
-        self.singular = (
-            grid.is_singular
-            and self.shift == 0.0
-            and all(op.shift is None for op in operators)
-        )
+        self.singular = has_constant_null_space(operators, self.shift)
         volumes = volume_weights(operators)
         self.volumes = None if volumes is None else xp.asarray(np.ascontiguousarray(volumes))
         plain = all(op.plain for op in operators) and all(
