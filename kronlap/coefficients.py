@@ -106,30 +106,6 @@ def coefficient_array(grid: Grid, coeff) -> np.ndarray:
     return out
 
 
-def _face_difference(n: int, periodic: bool):
-    """``(faces, n)`` 1D difference ``D`` from cell values to face differences.
-
-    A non-periodic axis has ``n + 1`` faces: face ``i`` between cells
-    ``i - 1`` and ``i``, faces 0 and ``n`` joining the end cells to the
-    sides (their rows hold the end cell alone; a side without flux gets
-    the weight 0). A periodic axis has ``n`` faces, face ``i`` between
-    cells ``i`` and ``i + 1 (mod n)``, which are faces ``1..n`` of
-    :func:`face_weights`.
-    """
-    if periodic:
-        rows = np.arange(n)
-        # n == 1: the cell is its own neighbour and the +1 and -1 cancel.
-        return sp.csr_array(
-            (np.r_[-np.ones(n), np.ones(n)], (np.r_[rows, rows], np.r_[rows, (rows + 1) % n])),
-            shape=(n, n),
-        )
-    interior = np.arange(1, n)
-    rows = np.r_[0, interior, interior, n]
-    cols = np.r_[0, interior - 1, interior, n - 1]
-    vals = np.r_[1.0, -np.ones(n - 1), np.ones(n - 1), -1.0]
-    return sp.csr_array((vals, (rows, cols)), shape=(n + 1, n))
-
-
 def harmonic_mean(a0: np.ndarray, a1: np.ndarray) -> np.ndarray:
     """``2 a0 a1 / (a0 + a1)`` elementwise: the coefficient of a face between two cells.
 
@@ -317,8 +293,8 @@ def diffusion(grid: Grid, coeff, *, format: str = "csr"):
     Notes
     -----
     On axis ``d`` the 1D difference ``D_d`` maps cell values to face
-    gradients (times ``h_d``); ``G_d = I (x) D_d (x) I`` embeds it with
-    :func:`kron_product` (written out by index arithmetic for speed), and
+    gradients (times ``h_d``), ``G_d = I (x) D_d (x) I`` embeds it in the
+    grid (see :func:`kron_product`), and
 
     .. math:: L = -\\sum_d G_d^T \\operatorname{diag}(a_{face}) G_d / h_d^2.
 
@@ -357,7 +333,7 @@ def diffusion(grid: Grid, coeff, *, format: str = "csr"):
 def symmetric_diffusion(grid: Grid, coeff=None, operators=None):
     """``(S, V)``: the volume-weighted operator ``S = V div(a grad)`` as CSR, and ``V``.
 
-    ``S = -sum_d G_d^T diag(W_d) G_d`` with ``G_d`` the face differences
+    ``S = -sum_d D_d^T diag(W_d) D_d`` with ``D_d`` the face differences
     of axis ``d`` embedded in the grid and ``W_d`` :func:`face_weights`;
     symmetric and (for non-negative Robin coefficients) negative
     semidefinite. ``V`` is :func:`volume_weights` (None: 1 everywhere, and
@@ -372,49 +348,61 @@ def symmetric_diffusion(grid: Grid, coeff=None, operators=None):
     >>> S, V = symmetric_diffusion(g)
     >>> bool(abs(S - S.T).max() == 0), V.shape
     (True, (3, 4))
+
+    Notes
+    -----
+    The matrix is written row by row from the stencil rather than
+    multiplied out: face ``i`` of axis ``d`` (weight ``w_i``, joining cells
+    ``i - 1`` and ``i``) adds ``w_i`` to the two couplings and subtracts
+    it from the two diagonals, a boundary face only from the end cell's
+    diagonal. Each row lists its neighbours along the axes in the order of
+    their columns (wrapped periodic neighbours are sorted in afterwards),
+    so that CSR comes out without a sort or a sparse product.
     """
     ops = axis_operators(grid) if operators is None else operators
-    total = None
-    for axis, (n, weights) in enumerate(zip(grid.shape, face_weights(grid, coeff, ops))):
-        periodic = ops[axis].periodic
-        before = int(np.prod(grid.shape[:axis], dtype=np.int64))
-        after = int(np.prod(grid.shape[axis + 1 :], dtype=np.int64))
-        G = _embed_axis(_face_difference(n, periodic), before, after)
-        faces = n if periodic else n + 1
-        if periodic:
-            index = [slice(None)] * grid.ndim
-            index[axis] = slice(1, None)
-            weights = weights[tuple(index)]
-        face_shape = grid.shape[:axis] + (faces,) + grid.shape[axis + 1 :]
-        w = np.broadcast_to(weights, face_shape).ravel()
-        WG = G.copy()
-        WG.data *= np.repeat(w, np.diff(G.indptr))
-        term = G.T.tocsr() @ WG
-        total = term if total is None else total + term
-    out = -total.tocsr()
-    out.eliminate_zeros()
-    out.sort_indices()
-    return out, volume_weights(ops)
-
-
-def _embed_axis(D, before: int, after: int):
-    """``kron(I_before, D, I_after)`` as CSR, by index arithmetic.
-
-    Equal to ``kron_product(eye(before), D, eye(after))``; the entry
-    ``D[r, c]`` lands at row ``(o * m + r) * after + s`` and column
-    ``(o * n + c) * after + s`` for every outer index ``o`` and inner index
-    ``s``. Written out because ``scipy.sparse.kron`` with an identity factor
-    is slower on large grids (see ``benchmarks/RESULTS.md``).
-    """
-    D = sp.coo_array(D)
-    m, n = D.shape
-    idx = np.int32 if before * max(m, n) * after < 2**31 else np.int64
-    outer = np.arange(before, dtype=idx)[:, None, None]
-    inner = np.arange(after, dtype=idx)[None, None, :]
-    rows = ((outer * m + D.row.astype(idx)[None, :, None]) * after + inner).ravel()
-    cols = ((outer * n + D.col.astype(idx)[None, :, None]) * after + inner).ravel()
-    vals = np.broadcast_to(D.data[None, :, None], (before, D.nnz, after)).ravel()
-    return sp.csr_array((vals, (rows, cols)), shape=(before * m * after, before * n * after))
+    shape, size = grid.shape, grid.size
+    slots = 2 * grid.ndim + 1
+    index_type = np.int32 if slots * size < 2**31 else np.int64
+    cells = np.arange(size, dtype=index_type).reshape(shape)
+    diagonal = np.zeros(shape)
+    below, above = [], []  # per axis: (columns, values) of the lower and upper neighbours
+    wrapped = False
+    for axis, (op, weights) in enumerate(zip(ops, face_weights(grid, coeff, ops))):
+        n = shape[axis]
+        if op.periodic and n == 1:
+            continue  # the cell is its own neighbour: the two faces cancel
+        faces = np.broadcast_to(weights, shape[:axis] + (n + 1,) + shape[axis + 1 :])
+        low = np.take(faces, np.r_[n if op.periodic else 0, 1:n], axis=axis)
+        high = np.take(faces, np.arange(1, n + 1), axis=axis)
+        diagonal -= low
+        diagonal -= high
+        low_columns = np.roll(cells, 1, axis=axis)
+        high_columns = np.roll(cells, -1, axis=axis)
+        if op.periodic:
+            wrapped = True
+        else:
+            # The end cells' boundary faces have no neighbour: no entry.
+            first, last = [slice(None)] * grid.ndim, [slice(None)] * grid.ndim
+            first[axis], last[axis] = slice(0, 1), slice(n - 1, n)
+            low_columns[tuple(first)] = -1
+            high_columns[tuple(last)] = -1
+        below.append((low_columns, low))
+        above.append((high_columns, high))
+    # Columns in increasing order: i - stride_0 < ... < i < ... < i + stride_0.
+    order = [*below, (cells, diagonal), *reversed(above)]
+    columns = np.stack([c for c, _ in order], axis=-1).reshape(size, -1)
+    values = np.stack([v for _, v in order], axis=-1).reshape(size, -1)
+    present = columns >= 0
+    indptr = np.zeros(size + 1, dtype=index_type)
+    np.cumsum(np.count_nonzero(present, axis=1), out=indptr[1:])
+    S = sp.csr_array((values[present], columns[present], indptr), shape=(size, size))
+    if wrapped:
+        S.has_canonical_format = False
+        S.sum_duplicates()  # sorts the wrapped columns in; a periodic pair of 2 cells sums
+    else:
+        S.has_canonical_format = True
+    S.eliminate_zeros()
+    return S, volume_weights(ops)
 
 
 def fold_diffusion_boundary(
