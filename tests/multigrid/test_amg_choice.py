@@ -10,6 +10,7 @@ mask, and agree with scipy's spsolve.
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from reference import SIDES, random_rhs, reference_solve, relative_residual, system
 
@@ -148,6 +149,29 @@ def test_statistic_ignores_spacing_shift_and_grid_kind():
         for n in (32, 64, 128)
     ]
     assert max(medians) - min(medians) < 0.1 and 1.9 < medians[0] < 2.3
+
+
+def test_statistic_on_a_sample_of_rows():
+    # A matrix with more rows than `sample` is measured on a seeded random
+    # sample: the same answer every call, close to the whole matrix's.
+    g = kl.Grid((128, 128))
+    S = kl.diffusion(g, log_uniform(g, 1e3))
+    whole, pairs = neighbour_contrast(S)
+    sampled, sampled_pairs = neighbour_contrast(S, sample=2000)
+    assert pairs > 5 * sampled_pairs > 0
+    assert abs(sampled - whole) < 0.15
+    assert neighbour_contrast(S, sample=2000) == (sampled, sampled_pairs)
+    tiles = kl.diffusion(g, np.where(g.mesh()[0] < 0.5, 1.0, 1e4))
+    assert neighbour_contrast(tiles, sample=2000)[0] == 1.0
+
+
+def test_statistic_of_unsorted_or_duplicated_entries():
+    g = kl.Grid((16, 16))
+    S = sp.coo_array(kl.diffusion(g, log_uniform(g, 1e3)))
+    doubled = sp.coo_array(
+        (np.r_[S.data, S.data] / 2, (np.r_[S.row, S.row], np.r_[S.col, S.col])), shape=S.shape
+    )
+    assert neighbour_contrast(doubled.tocsr()) == pytest.approx(neighbour_contrast(S))
 
 
 def test_statistic_of_tiny_matrices():
