@@ -8,6 +8,8 @@ machine's arithmetic.
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from reference import SIDES, random_rhs, reference_solve, relative_residual
 
 import kronlap as kl
@@ -112,3 +114,42 @@ def test_info_says_what_was_chosen_and_why():
     assert given["reason"]["cycle"] == "cycle given"
     assert given["smoother"] == "red-black Gauss-Seidel (1, 1)"
     assert given["reason"]["smoother"] == "presmooth, postsmooth given"
+
+
+# Every method that takes a coefficient array, against spsolve of the same
+# matrix, on a rough coefficient; the methods that take a mask with one too.
+ROUGH_METHODS = ["direct", "cg", "multigrid", "gmg"]
+MASKED_METHODS = ["direct", "cg", "multigrid"]
+
+
+@pytest.mark.parametrize("bc", SIDES, ids=str)
+@pytest.mark.parametrize("method", ROUGH_METHODS)
+def test_every_method_agrees_with_spsolve_on_rough_coefficients(method, bc):
+    g = kl.Grid((22, 19), bc=bc)
+    a = log_uniform(g.shape, contrast=1e4, seed=11)
+    f = random_rhs(g, 0.5, seed=12)
+    solver = kl.PoissonSolver(g, method=method, coeff=a, shift=0.5, tol=1e-10)
+    u = solver.solve(f)
+    assert relative_residual(g, u, f, 0.5, a) <= 1e-10
+    expected = reference_solve(g, f, 0.5, a)
+    np.testing.assert_allclose(u, expected, atol=1e-8 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("bc", SIDES, ids=str)
+@pytest.mark.parametrize("method", MASKED_METHODS)
+def test_every_masked_method_agrees_with_spsolve_on_rough_coefficients(method, bc):
+    g = kl.Grid((22, 19), bc=bc)
+    x, y = g.mesh()
+    mask = (x - 0.45) ** 2 + (y - 0.5) ** 2 < 0.38**2
+    a = log_uniform(g.shape, contrast=1e4, seed=13)
+    f = random_rhs(g, seed=14)
+    values = np.cos(2 * x) * y
+    solver = kl.PoissonSolver(g, method=method, coeff=a, mask=mask, mask_values=values, tol=1e-10)
+    u = solver.solve(f)
+    A = sp.csr_array(kl.diffusion(g, a))
+    inside, outside = np.flatnonzero(mask), np.flatnonzero(~mask.ravel())
+    rhs = f.ravel()[inside] - A[inside][:, outside] @ values.ravel()[outside]
+    expected = values.copy()
+    expected.ravel()[inside] = spla.spsolve(A[inside][:, inside].tocsc(), rhs)
+    np.testing.assert_allclose(u, expected, atol=1e-8 * np.abs(expected).max())
+    np.testing.assert_array_equal(u[~mask], values[~mask])
