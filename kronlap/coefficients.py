@@ -330,16 +330,18 @@ def diffusion(grid: Grid, coeff, *, format: str = "csr"):
     return S.asformat(format)
 
 
-def symmetric_diffusion(grid: Grid, coeff=None, operators=None):
-    """``(S, V)``: the volume-weighted operator ``S = V div(a grad)`` as CSR, and ``V``.
+def symmetric_diffusion(grid: Grid, coeff=None, operators=None, *, shift=None):
+    """``(S, V)``: the volume-weighted operator ``S = V (div(a grad) - shift)`` as CSR, and ``V``.
 
-    ``S = -sum_d D_d^T diag(W_d) D_d`` with ``D_d`` the face differences
-    of axis ``d`` embedded in the grid and ``W_d`` :func:`face_weights`;
-    symmetric and (for non-negative Robin coefficients) negative
-    semidefinite. ``V`` is :func:`volume_weights` (None: 1 everywhere, and
-    ``S`` is the operator itself). ``coeff`` is a validated array of
-    ``grid.shape`` or None; ``operators`` the axes' 1D operators (they
-    carry a separable coefficient; their shifts are left out).
+    ``S = -sum_d D_d^T diag(W_d) D_d - V shift`` with ``D_d`` the face
+    differences of axis ``d`` embedded in the grid and ``W_d``
+    :func:`face_weights`; symmetric and, for a non-negative shift and
+    non-negative Robin coefficients, negative semidefinite. ``V`` is
+    :func:`volume_weights` (None: 1 everywhere, and ``S`` is the operator
+    itself). ``coeff`` is a validated array of ``grid.shape`` or None;
+    ``operators`` the axes' 1D operators (they carry a separable
+    coefficient; their shifts are left out); ``shift`` None, a number or
+    an array broadcasting against the grid.
 
     Examples
     --------
@@ -348,6 +350,11 @@ def symmetric_diffusion(grid: Grid, coeff=None, operators=None):
     >>> S, V = symmetric_diffusion(g)
     >>> bool(abs(S - S.T).max() == 0), V.shape
     (True, (3, 4))
+    >>> S, _ = symmetric_diffusion(kl.Grid(3, lengths=4.0), shift=1.0)
+    >>> S.toarray()
+    array([[-3.,  1.,  0.],
+           [ 1., -3.,  1.],
+           [ 0.,  1., -3.]])
 
     Notes
     -----
@@ -360,49 +367,71 @@ def symmetric_diffusion(grid: Grid, coeff=None, operators=None):
     so that CSR comes out without a sort or a sparse product.
     """
     ops = axis_operators(grid) if operators is None else operators
-    shape, size = grid.shape, grid.size
-    slots = 2 * grid.ndim + 1
+    volumes = volume_weights(ops)
+    shape, size, ndim = grid.shape, grid.size, grid.ndim
+    axes = [d for d in range(ndim) if not (ops[d].periodic and shape[d] == 1)]
+    slots = 2 * len(axes) + 1
     index_type = np.int32 if slots * size < 2**31 else np.int64
     cells = np.arange(size, dtype=index_type).reshape(shape)
-    diagonal = np.zeros(shape)
-    below, above = [], []  # per axis: (columns, values) of the lower and upper neighbours
+    # Slot k of row i: columns i - stride_0 < ... < i < ... < i + stride_0,
+    # the lower neighbours by axis, the diagonal, the upper ones in reverse.
+    columns = np.empty(shape + (slots,), dtype=index_type)
+    values = np.empty(shape + (slots,))
+    counts = np.full(shape, slots, dtype=index_type)
+    centre = len(axes)
+    diagonal = values[..., centre]
+    diagonal[...] = 0.0 if shift is None else -np.broadcast_to(shift, shape)
+    if volumes is not None and shift is not None:
+        diagonal *= volumes
+    columns[..., centre] = cells
+    stride = np.cumprod((1,) + shape[:0:-1])[::-1]
+    weights = face_weights(grid, coeff, ops)
+
+    def at(axis, index):
+        """The slice of a grid (or face) array at ``index`` along ``axis``."""
+        where = [slice(None)] * ndim
+        where[axis] = index
+        return tuple(where)
+
     wrapped = False
-    for axis, (op, weights) in enumerate(zip(ops, face_weights(grid, coeff, ops))):
-        n = shape[axis]
-        if op.periodic and n == 1:
-            continue  # the cell is its own neighbour: the two faces cancel
-        faces = np.broadcast_to(weights, shape[:axis] + (n + 1,) + shape[axis + 1 :])
-        low = np.take(faces, np.r_[n if op.periodic else 0, 1:n], axis=axis)
-        high = np.take(faces, np.arange(1, n + 1), axis=axis)
-        diagonal -= low
-        diagonal -= high
-        low_columns = np.roll(cells, 1, axis=axis)
-        high_columns = np.roll(cells, -1, axis=axis)
-        if op.periodic:
+    for k, axis in enumerate(axes):
+        n, step = shape[axis], int(stride[axis])
+        faces = np.broadcast_to(weights[axis], shape[:axis] + (n + 1,) + shape[axis + 1 :])
+        low, high = values[..., k], values[..., slots - 1 - k]
+        low[...] = faces[at(axis, slice(0, n))]
+        high[...] = faces[at(axis, slice(1, n + 1))]
+        columns[..., k] = cells - step
+        columns[..., slots - 1 - k] = cells + step
+        first, last = at(axis, 0), at(axis, n - 1)
+        if ops[axis].periodic:
+            # Face n joins cell n - 1 to cell 0 (faces 0 and n are one face).
+            low[first] = faces[at(axis, n)]
+            columns[..., k][first] += n * step
+            columns[..., slots - 1 - k][last] -= n * step
             wrapped = True
         else:
             # The end cells' boundary faces have no neighbour: no entry.
-            first, last = [slice(None)] * grid.ndim, [slice(None)] * grid.ndim
-            first[axis], last[axis] = slice(0, 1), slice(n - 1, n)
-            low_columns[tuple(first)] = -1
-            high_columns[tuple(last)] = -1
-        below.append((low_columns, low))
-        above.append((high_columns, high))
-    # Columns in increasing order: i - stride_0 < ... < i < ... < i + stride_0.
-    order = [*below, (cells, diagonal), *reversed(above)]
-    columns = np.stack([c for c, _ in order], axis=-1).reshape(size, -1)
-    values = np.stack([v for _, v in order], axis=-1).reshape(size, -1)
-    present = columns >= 0
+            columns[..., k][first] = -1
+            columns[..., slots - 1 - k][last] = -1
+            counts[first] -= 1
+            counts[last] -= 1
+        diagonal -= low
+        diagonal -= high
     indptr = np.zeros(size + 1, dtype=index_type)
-    np.cumsum(np.count_nonzero(present, axis=1), out=indptr[1:])
-    S = sp.csr_array((values[present], columns[present], indptr), shape=(size, size))
+    np.cumsum(counts, out=indptr[1:])
+    columns, values = columns.reshape(-1), values.reshape(-1)
+    if indptr[-1] < columns.size:
+        present = columns >= 0
+        columns, values = columns[present], values[present]
+    S = sp.csr_array((values, columns, indptr), shape=(size, size))
     if wrapped:
         S.has_canonical_format = False
         S.sum_duplicates()  # sorts the wrapped columns in; a periodic pair of 2 cells sums
     else:
         S.has_canonical_format = True
-    S.eliminate_zeros()
-    return S, volume_weights(ops)
+    if not np.all(S.data):
+        S.eliminate_zeros()
+    return S, volumes
 
 
 def fold_diffusion_boundary(

@@ -243,3 +243,37 @@ def test_diffusion_equals_the_kronecker_formula(shape, bc):
         weights = np.moveaxis(faces, -1, axis).ravel()
         expected -= G.T @ np.diag(weights) @ G / h**2
     np.testing.assert_allclose(kl.diffusion(g, a).toarray(), expected, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("grid", SMALL_GRIDS, ids=repr)
+def test_symmetric_diffusion_is_canonical_csr_with_the_shift_on_its_diagonal(grid):
+    from kronlap.coefficients import symmetric_diffusion
+
+    rng = np.random.default_rng(grid.size + 1)
+    a = rng.uniform(0.1, 10.0, grid.shape)
+    shift = rng.uniform(0.0, 3.0, grid.shape)
+    S, volumes = symmetric_diffusion(grid, coefficient_array(grid, a), shift=shift)
+    assert volumes is None
+    expected = reference_diffusion(grid, a) - np.diag(shift.ravel())
+    np.testing.assert_allclose(S.toarray(), expected, rtol=1e-13, atol=1e-12)
+    # Sorted columns, one entry per position, no stored zeros: what
+    # scipy's own products and sums would give.
+    canonical = sp.csr_array(expected)
+    assert S.has_canonical_format and np.all(S.data != 0)
+    np.testing.assert_array_equal(S.indptr, canonical.indptr)
+    np.testing.assert_array_equal(S.indices, canonical.indices)
+
+
+def test_symmetric_diffusion_weights_the_shift_by_the_volumes():
+    from kronlap.coefficients import symmetric_diffusion
+
+    g = kl.Grid((4, 5), coords=[None, [0.1, 0.15, 0.4, 0.6, 0.9]], bc=["periodic", "neumann"])
+    a = coefficient_array(g, np.random.default_rng(3).uniform(0.5, 2.0, g.shape))
+    S, V = symmetric_diffusion(g, a, shift=2.0)
+    plain, _ = symmetric_diffusion(g, a)
+    np.testing.assert_allclose(
+        S.toarray(), (plain - sp.diags_array(2.0 * V.ravel())).toarray(), rtol=1e-14, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        (sp.diags_array(1.0 / V.ravel()) @ plain).toarray(), kl.diffusion(g, a).toarray()
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..coefficients import diffusion, separable_shift, symmetric_diffusion
+from ..coefficients import coefficient_array, diffusion, separable_shift, symmetric_diffusion
+from ..differences import is_separable
 from ..operators import laplacian
 
 __all__ = [
@@ -39,6 +40,10 @@ def shifted_operator(grid, shift: float = 0.0, coeff=None, *, order: int = 2):
 
         A = laplacian(grid, order=4)
         return (A - shift * compact_mass(grid)).tocsr() if shift else A
+    if coeff is not None and not is_separable(coeff, grid):
+        # The shift goes on the diagonal as the matrix is written.
+        A, volumes = symmetric_diffusion(grid, coefficient_array(grid, coeff), shift=shift)
+        return A if volumes is None else (sp.diags_array(1.0 / volumes.ravel()) @ A).tocsr()
     A = laplacian(grid) if coeff is None else diffusion(grid, coeff)
     if shift:
         A = (A - shift * sp.eye_array(grid.size, format="csr")).tocsr()
@@ -56,14 +61,9 @@ def weighted_operator(problem):
     grid, shift = problem.grid, problem.shift
     if problem.plain:
         return shifted_operator(grid, shift, problem.coeff, order=problem.order)
-    A, volumes = symmetric_diffusion(grid, problem.coeff, problem.operators)
-    diagonal = separable_shift(problem.operators)
-    diagonal = shift if diagonal is None else diagonal + shift
-    if volumes is not None:
-        diagonal = diagonal * volumes
-    if np.any(diagonal):
-        diagonal = np.broadcast_to(diagonal, grid.shape).ravel()
-        A = (A - sp.diags_array(diagonal)).tocsr()
+    total = separable_shift(problem.operators)
+    total = shift if total is None else total + shift
+    A, _ = symmetric_diffusion(grid, problem.coeff, problem.operators, shift=total)
     return A
 
 
