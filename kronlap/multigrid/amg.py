@@ -11,8 +11,7 @@ Ruge-Stuben (classical) AMG for smooth or piecewise-constant coefficients
 needs the fewest iterations and the cheapest setup; smoothed aggregation
 for coefficients that are rough from cell to cell (a random value in every
 cell) on one or two axes, where Ruge-Stuben's iteration count grows with
-the grid while smoothed aggregation's stays nearly flat; with pyamg's
-evolution strength measure at the highest contrasts. On three axes
+the grid while smoothed aggregation's stays nearly flat. On three axes
 Ruge-Stuben (with direct interpolation) needs the fewest iterations on
 rough coefficients too, and sets up several times faster: it is taken there
 whatever the coefficient. They are told apart by the median
@@ -50,9 +49,9 @@ __all__ = [
     "AMG_CHOICES",
     "ACCELERATORS",
     "ROUGH_CONTRAST",
-    "EVOLUTION_CONTRAST",
     "EVOLUTION_STRENGTH",
     "CONTRAST_SAMPLE",
+    "MAXITER",
     "amg_options",
     "amg_hierarchy",
     "choose_amg",
@@ -74,15 +73,20 @@ ACCELERATORS = ("cg", "fgmres", None)
 # grow with the grid and smoothed aggregation's do not.
 ROUGH_CONTRAST = 1.5
 
-# pyamg's evolution strength of connection (its defaults, spelled out): with
-# it smoothed aggregation needs fewer iterations than with pyamg's default
-# symmetric measure on rough coefficients (26 against 31 at contrast 1e3,
-# 512^2), but its setup costs 3 to 4 times as much, so it pays only at the
-# highest contrasts, where the symmetric measure stalls (contrast 1e6: 200
-# iterations at 256^2 against 79). amg="auto" takes it above this median
-# neighbour contrast (2.5 at contrast 1e4, 3.7 at 1e6), and for the fallback.
-EVOLUTION_CONTRAST = 3.0
+# pyamg's evolution strength of connection (its defaults, spelled out): the
+# fallback's hierarchy when plain smoothed aggregation misses tol. With it
+# smoothed aggregation needs fewer iterations than with pyamg's default
+# symmetric measure on rough coefficients (79 against 211 at contrast 1e6,
+# 256^2), but its setup costs 3 to 4 times as much: measured in total time
+# it was not faster than plain smoothed aggregation given the iterations
+# that needs (benchmarks/RESULTS.md), so amg="auto" does not start with it.
 EVOLUTION_STRENGTH = ("evolution", {"k": 2, "proj_type": "l2", "epsilon": 4.0})
+
+# The default budget of Krylov iterations. Generous: a solve that stops
+# improving ends earlier on stagnation (krylov.STAGNATION_WINDOW), and plain
+# smoothed aggregation needs up to 388 iterations on the rough benchmark
+# problems that it solves (contrast 1e6, 1024^2; benchmarks/RESULTS.md).
+MAXITER = 1000
 
 # neighbour_contrast measures at most this many rows (a seeded random
 # sample): the medians above differ by 0.3 or more, the sample's from the
@@ -238,10 +242,9 @@ def choose_amg(
     ``"rs"`` (Ruge-Stuben) for a smooth or piecewise-constant operator and
     for every operator of ``ndim >= 3`` axes (where Ruge-Stuben with direct
     interpolation measured fewest iterations on rough coefficients too),
-    ``"sa"`` (smoothed aggregation) for a rough one on one or two axes: median neighbour
-    contrast (:func:`neighbour_contrast`) above :data:`ROUGH_CONTRAST`;
-    above :data:`EVOLUTION_CONTRAST` too, the hierarchy uses the evolution
-    strength measure (:data:`EVOLUTION_STRENGTH`; the reason says so).
+    ``"sa"`` (smoothed aggregation, pyamg's defaults) for a rough one on one
+    or two axes: median neighbour contrast (:func:`neighbour_contrast`)
+    above :data:`ROUGH_CONTRAST`.
     pyamg ``options`` that only one kind takes (``interpolation``, ``CF``;
     ``aggregate``, ``smooth``, ...) choose that kind. ``contrast`` is the
     measured median (None when options chose).
@@ -267,12 +270,6 @@ def choose_amg(
             f"smooth and rough coefficients alike (median neighbour contrast {contrast:.2f})"
         )
         return "rs", reason, contrast
-    if contrast > EVOLUTION_CONTRAST:
-        reason = (
-            f"very rough coefficient: median neighbour contrast {contrast:.2f} > "
-            f"{EVOLUTION_CONTRAST} (evolution strength)"
-        )
-        return "sa", reason, contrast
     if contrast > ROUGH_CONTRAST:
         reason = f"rough coefficient: median neighbour contrast {contrast:.2f} > {ROUGH_CONTRAST}"
         return "sa", reason, contrast
@@ -288,16 +285,13 @@ def _other(kind: str) -> str:
 
 
 def _resolve(matrix, amg: str, options: dict | None, ndim: int):
-    """``(kind, pyamg overrides, info)`` for ``amg`` in :data:`AMG_CHOICES`."""
+    """``(kind, info)`` for ``amg`` in :data:`AMG_CHOICES`."""
     if amg not in AMG_CHOICES:
         raise ValueError(f"amg must be one of {AMG_CHOICES}, got {amg!r}")
     if amg != "auto":
-        return amg, {}, {"amg_choice": amg, "amg_reason": f"amg={amg!r} given"}
+        return amg, {"amg_choice": amg, "amg_reason": f"amg={amg!r} given"}
     kind, reason, contrast = choose_amg(matrix, options, ndim)
-    evolution = kind == "sa" and contrast is not None and contrast > EVOLUTION_CONTRAST
-    extra = {"strength": EVOLUTION_STRENGTH} if evolution else {}
-    info = {"amg_choice": "auto", "amg_reason": reason, "neighbour_contrast": contrast}
-    return kind, extra, info
+    return kind, {"amg_choice": "auto", "amg_reason": reason, "neighbour_contrast": contrast}
 
 
 def _strength_name(kwargs: dict, kind: str) -> str:
@@ -316,8 +310,7 @@ def amg_hierarchy(matrix, amg: str = "auto", *, ndim: int = 2, options: dict | N
     amg : {"auto", "rs", "sa"}, optional
         ``"auto"`` (default): chosen by :func:`choose_amg`, Ruge-Stuben for
         a smooth or piecewise-constant operator, smoothed aggregation for a
-        rough one (with the evolution strength measure for a very rough
-        one); ``"rs"``: Ruge-Stuben; ``"sa"``: smoothed aggregation
+        rough one; ``"rs"``: Ruge-Stuben; ``"sa"``: smoothed aggregation
         (pyamg's defaults).
     ndim : int, optional
         Number of grid axes, used to pick options (:func:`amg_options`).
@@ -356,8 +349,8 @@ def amg_hierarchy(matrix, amg: str = "auto", *, ndim: int = 2, options: dict | N
     A = sp.csr_array(matrix, dtype=np.float64)
     if A.shape[0] != A.shape[1]:
         raise ValueError(f"matrix must be square, got shape {A.shape}")
-    kind, extra, info = _resolve(A, amg, options, ndim)
-    hierarchy = _build(A, kind, ndim, {**extra, **(options or {})})
+    kind, info = _resolve(A, amg, options, ndim)
+    hierarchy = _build(A, kind, ndim, dict(options or {}))
     hierarchy.kronlap_amg, hierarchy.kronlap_reason = kind, info["amg_reason"]
     return hierarchy
 
@@ -458,14 +451,15 @@ class MultigridSolver:
         right-hand side with zero mean).
     amg : {"auto", "rs", "sa"}, optional
         ``"auto"`` (default): chosen from the matrix by :func:`choose_amg`
-        (Ruge-Stuben, or smoothed aggregation for a rough operator, with
-        the evolution strength measure for a very rough one); ``"rs"``:
+        (Ruge-Stuben, or smoothed aggregation for a rough operator);
+        ``"rs"``:
         Ruge-Stuben; ``"sa"``: smoothed aggregation with pyamg's defaults.
         See :func:`amg_options`.
     tol : float, optional
         Relative residual to reach.
     maxiter : int, optional
-        Total number of Krylov iterations (V-cycles) allowed.
+        Total number of Krylov iterations (V-cycles) allowed (default
+        :data:`MAXITER`).
     accel : {"cg", "fgmres", None}, optional
         Krylov accelerator; ``None`` runs stationary V-cycles.
     cycle : {"V", "W", "F"}, optional
@@ -476,8 +470,7 @@ class MultigridSolver:
     ndim : int, optional
         Number of grid axes (picks options).
     options : dict, optional
-        pyamg keyword arguments overriding :func:`amg_options` (and the
-        evolution strength ``"auto"`` may choose).
+        pyamg keyword arguments overriding :func:`amg_options`.
     fallback : bool, optional
         Whether a solve that misses ``tol`` rebuilds with the other kind and
         solves again (see :meth:`solve`); default: with ``amg="auto"``.
@@ -516,7 +509,7 @@ class MultigridSolver:
         amg: str = "auto",
         *,
         tol: float = 1e-10,
-        maxiter: int = 200,
+        maxiter: int = MAXITER,
         accel: str | None = "cg",
         cycle: str = "V",
         singular: bool = False,
@@ -539,7 +532,7 @@ class MultigridSolver:
         self.tol, self.maxiter, self.cycle = float(tol), int(maxiter), cycle
         self.singular = bool(singular)
         self._ndim, self._options = ndim, dict(options or {})
-        kind, extra, choice = _resolve(self._scaled, amg, options, ndim)
+        kind, choice = _resolve(self._scaled, amg, options, ndim)
         self.fallback = amg == "auto" if fallback is None else bool(fallback)
         if accel is None:
             self._accel = None
@@ -553,7 +546,7 @@ class MultigridSolver:
         self._watch = accel != "fgmres"
         self._lock = threading.Lock()
         self.info = {"amg": kind, **choice, "fallback": None}
-        self._use(kind, extra)
+        self._use(kind, {})
 
     def _use(self, kind: str, extra: dict) -> None:
         """Build the ``kind`` hierarchy (``extra`` under the caller's options) and use it."""

@@ -49,10 +49,11 @@ class AMGMethod(AssembledMethod):
 
     ``amg="auto"`` (the default) chooses the hierarchy by the problem
     (:func:`kronlap.multigrid.choose_amg`): Ruge-Stuben for a smooth or
-    piecewise-constant coefficient, smoothed aggregation with the evolution
-    strength measure for one that is rough from cell to cell; unless
-    ``maxiter`` is given, a solve that misses ``tol`` rebuilds with the
-    other kind and solves again before the facade raises. ``"rs"`` and
+    piecewise-constant coefficient, smoothed aggregation for one that is
+    rough from cell to cell; unless ``maxiter`` is given (default budget
+    :data:`kronlap.multigrid.amg.MAXITER` iterations, ended earlier by
+    stagnation), a solve that misses ``tol`` rebuilds with another
+    hierarchy and solves again before the facade raises. ``"rs"`` and
     ``"sa"`` force a kind (no fallback). The
     hierarchy preconditions CG (``accel="cg"``, the default), pyamg's
     FGMRES, or runs as plain cycles (``accel=None``). ``info`` holds the
@@ -83,6 +84,8 @@ class AMGMethod(AssembledMethod):
         return options
 
     def __init__(self, problem, *, amg, amg_options, accel, cycle, maxiter):
+        from ..multigrid.amg import MAXITER
+
         check_amg_memory(problem.unknowns, problem.grid.ndim)
         super().__init__(problem)
         self.multigrid = algebraic_hierarchy(
@@ -91,7 +94,7 @@ class AMGMethod(AssembledMethod):
             amg,
             amg_options,
             tol=problem.tol,
-            maxiter=maxiter or 200,
+            maxiter=maxiter or MAXITER,
             accel=accel,
             cycle=cycle or "V",
             # a maxiter given is a hard budget: no second solve beyond it
