@@ -42,7 +42,7 @@ import scipy.sparse.linalg as spla
 from pyamg import krylov
 
 from .._validation import check_count
-from .krylov import project_constants, restart_on_true_residual
+from .krylov import MAXITER, project_constants, restart_on_true_residual
 
 __all__ = [
     "AMG_KINDS",
@@ -51,7 +51,6 @@ __all__ = [
     "ROUGH_CONTRAST",
     "EVOLUTION_STRENGTH",
     "CONTRAST_SAMPLE",
-    "MAXITER",
     "amg_options",
     "amg_hierarchy",
     "choose_amg",
@@ -81,12 +80,6 @@ ROUGH_CONTRAST = 1.5
 # it was not faster than plain smoothed aggregation given the iterations
 # that needs (benchmarks/RESULTS.md), so amg="auto" does not start with it.
 EVOLUTION_STRENGTH = ("evolution", {"k": 2, "proj_type": "l2", "epsilon": 4.0})
-
-# The default budget of Krylov iterations. Generous: a solve that stops
-# improving ends earlier on stagnation (krylov.STAGNATION_WINDOW), and plain
-# smoothed aggregation needs up to 388 iterations on the rough benchmark
-# problems that it solves (contrast 1e6, 1024^2; benchmarks/RESULTS.md).
-MAXITER = 1000
 
 # neighbour_contrast measures at most this many rows (a seeded random
 # sample): the medians above differ by 0.3 or more, the sample's from the
@@ -459,7 +452,7 @@ class MultigridSolver:
         Relative residual to reach.
     maxiter : int, optional
         Total number of Krylov iterations (V-cycles) allowed (default
-        :data:`MAXITER`).
+        :data:`~kronlap.multigrid.krylov.MAXITER`).
     accel : {"cg", "fgmres", None}, optional
         Krylov accelerator; ``None`` runs stationary V-cycles.
     cycle : {"V", "W", "F"}, optional

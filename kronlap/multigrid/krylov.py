@@ -17,6 +17,7 @@ import scipy.sparse.linalg as spla
 from ..backend import get_array_module
 
 __all__ = [
+    "MAXITER",
     "STAGNATION_GAIN",
     "STAGNATION_WINDOW",
     "BestIterate",
@@ -33,6 +34,13 @@ __all__ = [
 # iteration diverges.
 STAGNATION_WINDOW = 50
 STAGNATION_GAIN = 2.0
+
+# The default budget of Krylov iterations of the multigrid paths (pyamg's and
+# the geometric one, through the facade). Generous: a solve that stops
+# improving ends earlier on stagnation, and on the rough benchmark problems
+# plain smoothed aggregation needs up to 388 iterations, gmg 180 (contrast
+# 1e6, 1024^2 and 2048^2; benchmarks/RESULTS.md).
+MAXITER = 1000
 
 
 def project_constants(M, linear_operator=spla.LinearOperator):

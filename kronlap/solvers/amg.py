@@ -51,7 +51,7 @@ class AMGMethod(AssembledMethod):
     (:func:`kronlap.multigrid.choose_amg`): Ruge-Stuben for a smooth or
     piecewise-constant coefficient, smoothed aggregation for one that is
     rough from cell to cell; unless ``maxiter`` is given (default budget
-    :data:`kronlap.multigrid.amg.MAXITER` iterations, ended earlier by
+    :data:`kronlap.multigrid.krylov.MAXITER` iterations, ended earlier by
     stagnation), a solve that misses ``tol`` rebuilds with another
     hierarchy and solves again before the facade raises. ``"rs"`` and
     ``"sa"`` force a kind (no fallback). The
@@ -84,7 +84,7 @@ class AMGMethod(AssembledMethod):
         return options
 
     def __init__(self, problem, *, amg, amg_options, accel, cycle, maxiter):
-        from ..multigrid.amg import MAXITER
+        from ..multigrid.krylov import MAXITER
 
         check_amg_memory(problem.unknowns, problem.grid.ndim)
         super().__init__(problem)

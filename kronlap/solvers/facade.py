@@ -149,11 +149,11 @@ class PoissonSolver:
           Ruge-Stuben or ``"sa"`` smoothed aggregation), ``amg_options`` (pyamg keyword
           arguments), ``accel`` (``"auto"`` = ``"cg"``, ``"fgmres"``, or
           None for plain cycles), ``cycle`` (``"V"``, ``"W"``, ``"F"``),
-          ``maxiter`` (200).
+          ``maxiter`` (1000; a solve that stagnates stops sooner).
         - ``"gmg"``: ``accel`` (``"auto"`` = ``"cg"``, or None),
           ``cycle`` (None: gmg's choice, ``"V"``, ``"W"``, ``"F"``,
           ``"VW"``), ``precision`` (None, ``"single"``, ``"double"``),
-          ``maxiter`` (200).
+          ``maxiter`` (1000; a solve that stagnates stops sooner).
 
     Attributes
     ----------

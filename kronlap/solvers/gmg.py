@@ -80,11 +80,13 @@ class GMGMethod(Method):
         )
 
     def __init__(self, problem, *, accel, cycle, precision, maxiter):
+        from ..multigrid.krylov import MAXITER
+
         super().__init__(problem)
         self.multigrid = mg = geometric_hierarchy(
             problem,
             tol=problem.tol,
-            maxiter=maxiter or 200,
+            maxiter=maxiter or MAXITER,
             accel=accel,
             cycle=cycle,
             precision=precision,

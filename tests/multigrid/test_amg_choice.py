@@ -18,11 +18,11 @@ import kronlap as kl
 from kronlap.multigrid import MultigridSolver
 from kronlap.multigrid.amg import (
     EVOLUTION_STRENGTH,
-    MAXITER,
     ROUGH_CONTRAST,
     choose_amg,
     neighbour_contrast,
 )
+from kronlap.multigrid.krylov import MAXITER
 
 # -- coefficients: smooth and piecewise constant, or rough ---------------------
 
