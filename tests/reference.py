@@ -40,6 +40,16 @@ def reference_solve(grid, rhs, shift=0.0, coeff=None):
     return spla.spsolve(A, b).reshape(grid.shape)
 
 
+def masked_reference_solve(grid, rhs, mask, values, coeff=None):
+    """spsolve on the points of ``mask``; ``values`` elsewhere (their couplings go to ``rhs``)."""
+    A = system(grid, coeff=coeff).tocsr()
+    inside, outside = np.flatnonzero(mask), np.flatnonzero(~mask.ravel())
+    b = rhs.ravel()[inside] - A[inside][:, outside] @ values.ravel()[outside]
+    u = values.astype(np.float64)
+    u.ravel()[inside] = spla.spsolve(A[inside][:, inside].tocsc(), b)
+    return u
+
+
 def check_iterative_solve(grid, shift, method, mean_tol):
     """Solve with ``method`` and check it against the assembled system and spsolve.
 
