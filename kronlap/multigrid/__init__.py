@@ -22,6 +22,7 @@ from .krylov import (
     STAGNATION_GAIN,
     STAGNATION_WINDOW,
     BestIterate,
+    conjugate_gradients,
     project_constants,
     restart_on_true_residual,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "amg_hierarchy",
     "amg_options",
     "choose_amg",
+    "conjugate_gradients",
     "neighbour_contrast",
     "project_constants",
     "restart_on_true_residual",

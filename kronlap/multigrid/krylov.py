@@ -2,7 +2,8 @@
 
 The best iterate of a solve and the stagnation rule that ends it
 (:class:`BestIterate`), the warm-restart loop on the true residual
-(:func:`restart_on_true_residual`), and the projection that keeps a
+(:func:`restart_on_true_residual`), one preconditioned conjugate-gradient
+run for it (:func:`conjugate_gradients`), and the projection that keeps a
 preconditioner of a singular system in its range
 (:func:`project_constants`). None of it needs pyamg.
 """
@@ -22,6 +23,9 @@ __all__ = [
     "STAGNATION_WINDOW",
     "BestIterate",
     "Stagnated",
+    "conjugate_gradients",
+    "dot_product",
+    "vector_norm",
     "project_constants",
     "restart_on_true_residual",
 ]
@@ -204,3 +208,128 @@ def restart_on_true_residual(
     return best.x, best.iterations, best.residual
 
 
+def dot_product(x, y, work) -> float:
+    """``x . y``, the elementwise products going to the buffer ``work``."""
+    # Elementwise product into ``work`` and a sum instead of BLAS: a BLAS
+    # reduction waits for its thread pool, which stalls for milliseconds on
+    # a busy machine; ``work`` spares a large temporary per product.
+    return float(get_array_module(x).multiply(x, y, out=work).sum())
+
+
+def vector_norm(x, work) -> float:
+    """``||x||``, the squares going to the buffer ``work``."""
+    return dot_product(x, x, work) ** 0.5
+
+
+def conjugate_gradients(
+    apply,
+    precondition,
+    rhs,
+    tol,
+    *,
+    singular=False,
+    direction=None,
+    apply_direction=None,
+    report_recursive=True,
+):
+    """Preconditioned conjugate gradients for ``S x = rhs``, as a run of the restart loop.
+
+    Returns ``run(x0, budget, best)`` for :func:`restart_on_true_residual`
+    with ``monitored=True``: at most ``budget`` iterations from ``x0``
+    (zero if None; updated in place otherwise), each reported to ``best``.
+    A run ends at ``tol`` (CG's recursive residual), after ``budget``
+    iterations, or at a breakdown (``p^T S p`` or ``r^T z`` not positive:
+    rounding has made the operator or the preconditioner indefinite, which
+    extreme coefficient contrasts can do). Vectors are updated in place in
+    buffers made here, once per call, so a run allocates nothing per
+    iteration beyond what ``apply`` and ``precondition`` do; numpy and
+    cupy alike.
+
+    Parameters
+    ----------
+    apply : callable
+        ``apply(v, out)``: ``S v``, written into ``out`` or returned as a
+        new array.
+    precondition : callable
+        ``precondition(r, out)``: ``M r`` for a symmetric positive definite
+        ``M``, written into ``out`` or returned (a view that stays valid
+        until the next call will do).
+    rhs : array
+    tol : float
+        Relative residual ``||rhs - S x|| / ||rhs||`` that ends a run.
+    singular : bool, optional
+        ``S`` has the constants as null space: the first residual of a run
+        is made mean-free (``precondition`` must keep it so).
+    direction : array, optional
+        The buffer of the search direction ``p``, for an ``apply_direction``
+        that reads it in place (a padded stencil's interior).
+    apply_direction : callable, optional
+        ``apply_direction(out)``: ``S p`` for the current direction
+        (default ``apply(p, out)``).
+    report_recursive : bool, optional
+        Report each iterate with CG's recursive residual, which CG updates
+        anyway (True), or without one, leaving ``best`` to compute the true
+        residual at its ``stride`` (False). The recursive residual goes on
+        falling below round-off where the true one stalls: a strong
+        preconditioner stagnates or meets ``tol`` first, but a weak one
+        (Jacobi) asked for a ``tol`` below round-off would run on for as
+        long as it keeps falling.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import kronlap as kl
+    >>> S = -kl.laplacian(kl.Grid(50))
+    >>> b = np.ones(50)
+    >>> run = conjugate_gradients(lambda v, out: S @ v, lambda r, out: r / 2, b, 1e-10)
+    >>> x, iterations, residual = restart_on_true_residual(run, S, b, 1e-10, 100, monitored=True)
+    >>> iterations <= 25, bool(residual <= 1e-10)
+    (True, True)
+    """
+    xp = get_array_module(rhs)
+    r, q, z_buffer, product = (xp.empty_like(rhs) for _ in range(4))
+    p = xp.empty_like(rhs) if direction is None else direction
+    if apply_direction is None:
+
+        def apply_direction(out):
+            return apply(p, out)
+
+    # The buffers are the closure's: updated in place, never rebound.
+    def run(x0, budget, best):
+        if x0 is None:
+            x = xp.zeros_like(rhs)
+            r[...] = rhs
+        else:
+            x = x0
+            xp.subtract(rhs, apply(x, q), out=r)
+        if singular:
+            xp.subtract(r, r.mean(), out=r)
+        z = precondition(r, z_buffer)
+        p[...] = z
+        rz = dot_product(r, z, product)
+        done = 0
+        while done < budget and rz > 0:
+            s_p = apply_direction(q)
+            pq = dot_product(p, s_p, product)
+            if not pq > 0:
+                break
+            alpha = rz / pq
+            x += xp.multiply(p, alpha, out=product)
+            xp.subtract(r, xp.multiply(s_p, alpha, out=product), out=r)
+            done += 1
+            residual = vector_norm(r, product) / best.norm_b
+            if report_recursive:
+                best(x, residual)
+            else:
+                best(x)
+            if residual <= tol:
+                break
+            z = precondition(r, z_buffer)
+            rz, previous = dot_product(r, z, product), rz
+            if not rz > 0:
+                break
+            xp.multiply(p, rz / previous, out=p)
+            xp.add(p, z, out=p)
+        return x, done
+
+    return run

@@ -10,10 +10,13 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from reference import random_rhs, reference_solve, relative_residual
 
 import kronlap as kl
 from kronlap import multigrid
+from kronlap.multigrid.krylov import BestIterate, conjugate_gradients
 
 
 def _reported(message):
@@ -263,3 +266,39 @@ def test_gmg_slow_plain_cycles_are_not_stagnation(coefficient):
     assert solver.info["iterations"] < 400  # ran all 1000
     assert solver.info["residual"] < 1e-12
     _check_returned_residual(g, u, f, solver.info["residual"], coeff=a)
+
+
+# -- the shared CG loop ---------------------------------------------------------
+
+
+def test_conjugate_gradients_takes_scipys_steps():
+    """Jacobi CG: the same iterates as scipy's cg, to round-off, every iteration."""
+    g = kl.Grid((30, 26), bc=["dirichlet", "neumann"])
+    a = 100.0 ** np.random.default_rng(2).random(g.shape)
+    S = (-(kl.diffusion(g, a) - 0.5 * sp.eye_array(g.size))).tocsr()
+    b = random_rhs(g, seed=9).ravel()
+    inverse = 1.0 / S.diagonal()
+    ours, theirs = [], []
+
+    class Record(BestIterate):
+        def __call__(self, x, residual=None):
+            ours.append(x.copy())
+
+    run = conjugate_gradients(
+        lambda v, out: S @ v, lambda r, out: np.multiply(inverse, r, out=out), b, 1e-300
+    )
+    run(None, 40, Record(S, b, np.linalg.norm(b)))
+    M = spla.LinearOperator(S.shape, matvec=lambda r: inverse * r)
+    spla.cg(S, b, rtol=1e-300, maxiter=40, M=M, callback=lambda x: theirs.append(x.copy()))
+    assert len(ours) == len(theirs) == 40
+    for mine, scipys in zip(ours, theirs):
+        np.testing.assert_allclose(mine, scipys, rtol=1e-9, atol=1e-12 * np.abs(scipys).max())
+
+
+def test_conjugate_gradients_stops_at_a_breakdown():
+    # An indefinite "preconditioner": r^T z <= 0 at the start ends the run at once.
+    S = sp.eye_array(5, format="csr")
+    b = np.ones(5)
+    run = conjugate_gradients(lambda v, out: S @ v, lambda r, out: -r, b, 1e-12)
+    x, done = run(None, 10, BestIterate(S, b, np.linalg.norm(b)))
+    assert done == 0 and not np.any(x)

@@ -51,11 +51,11 @@ import scipy.linalg
 import scipy.sparse.linalg as spla
 
 from ..._validation import check_count, check_grid, check_nonnegative, check_tolerance
-from ...backend import array_module, check_backend, get_array_module, to_backend
+from ...backend import array_module, check_backend, to_backend
 from ...coefficients import coefficient_array, volume_weights
 from ...differences import axis_operators, has_constant_null_space, is_separable
 from ...grid import Grid
-from ..krylov import restart_on_true_residual
+from ..krylov import conjugate_gradients, restart_on_true_residual, vector_norm
 from .galerkin import OperatorInterpolation, coarse_start, galerkin_operator
 from .stencil import StencilOperator, Workspace
 from .transfer import (
@@ -80,17 +80,6 @@ SINGLE_PRECISION_MAX_CONTRAST = 1e4
 # 7.6, a checkerboard or a smooth coefficient one of about 1.
 ROUGH_NEIGHBOUR_CONTRAST = 2.0
 GMG_ACCELERATORS = ("cg", None)
-
-
-def _dot(x, y, work) -> float:
-    # Elementwise product into ``work`` and a sum instead of BLAS: a BLAS
-    # reduction waits for its thread pool, which stalls for milliseconds on
-    # a busy machine; ``work`` spares a large temporary per product.
-    return float(get_array_module(x).multiply(x, y, out=work).sum())
-
-
-def _norm(x, work) -> float:
-    return _dot(x, x, work) ** 0.5
 
 
 def _power_of_two_below(x: float) -> float:
@@ -908,7 +897,7 @@ class GeometricMultigrid:
                     u[...] -= u.mean()
                     S.refresh(top.u)
                 r = S.residual(top.u, top.b, out=residual_buffer, workspace=top.scratch)
-                residual = _norm(r, residual_buffer) / best.norm_b
+                residual = vector_norm(r, residual_buffer) / best.norm_b
                 best(u, residual)
                 if residual <= self.tol:
                     break
@@ -936,53 +925,21 @@ class GeometricMultigrid:
         S = self._operator
         scratch = work.krylov
         rhs = xp.multiply(b, factor)
-        r, q = xp.empty_like(b), xp.empty_like(b)
-        # Products for the dot products and the steps alpha p, alpha q:
-        # never needed at the same time.
-        product = xp.empty_like(b)
         p_pad = S.padded()  # the search direction, padded so that S p needs no copy
-        p = S.interior(p_pad)
 
-        # The buffers are the closure's: updated in place, never rebound.
-        def run(x0, budget, best):
-            if x0 is None:
-                x = xp.zeros_like(b)
-                r[...] = rhs
-            else:
-                x = x0
-                S.apply(x, out=q, workspace=scratch)
-                xp.subtract(rhs, q, out=r)
-            if self.singular:
-                xp.subtract(r, r.mean(), out=r)
-            z = self._precondition(r, work)
-            p[...] = z
-            rz = _dot(r, z, product)
-            # A breakdown (p^T S p or r^T z not positive: rounding has made
-            # the operator or the cycle indefinite, which extreme coefficient
-            # contrasts can do) ends the run; one at its start ends the solve.
-            done = 0
-            while done < budget and rz > 0:
-                S.refresh(p_pad)
-                S.apply_padded(p_pad, q, workspace=scratch)
-                pq = _dot(p, q, product)
-                if not pq > 0:
-                    break
-                alpha = rz / pq
-                x += xp.multiply(p, alpha, out=product)
-                xp.subtract(r, xp.multiply(q, alpha, out=product), out=r)
-                done += 1
-                residual = _norm(r, product) / best.norm_b
-                best(x, residual)
-                if residual <= self.tol:
-                    break
-                z = self._precondition(r, work)
-                rz, previous = _dot(r, z, product), rz
-                if not rz > 0:
-                    break
-                xp.multiply(p, rz / previous, out=p)
-                xp.add(p, z, out=p)
-            return x, done
+        def apply_direction(out):
+            S.refresh(p_pad)
+            return S.apply_padded(p_pad, out, workspace=scratch)
 
+        run = conjugate_gradients(
+            lambda v, out: S.apply(v, out=out, workspace=scratch),
+            lambda r, out: self._precondition(r, work),
+            rhs,
+            self.tol,
+            singular=self.singular,
+            direction=S.interior(p_pad),
+            apply_direction=apply_direction,
+        )
         x, iterations, residual = restart_on_true_residual(
             run, _Product(S, scratch), rhs, self.tol, self.maxiter, monitored=True, x0=start
         )
