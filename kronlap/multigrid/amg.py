@@ -76,9 +76,10 @@ ROUGH_CONTRAST = 1.5
 # fallback's hierarchy when plain smoothed aggregation misses tol. With it
 # smoothed aggregation needs fewer iterations than with pyamg's default
 # symmetric measure on rough coefficients (79 against 211 at contrast 1e6,
-# 256^2), but its setup costs 3 to 4 times as much: measured in total time
-# it was not faster than plain smoothed aggregation given the iterations
-# that needs (benchmarks/RESULTS.md), so amg="auto" does not start with it.
+# 256^2), but its setup costs 3 to 4 times as much: in total time it won
+# only on a small grid (contrast 1e6, 128^2), was level at 256^2 and
+# 1024^2 and slower at 512^2 and at contrast 1e4 (benchmarks/RESULTS.md),
+# so amg="auto" does not start with it.
 EVOLUTION_STRENGTH = ("evolution", {"k": 2, "proj_type": "l2", "epsilon": 4.0})
 
 # neighbour_contrast measures at most this many rows (a seeded random
