@@ -139,9 +139,7 @@ def nd_face_coefficients(a: np.ndarray, axis: int, periodic: bool) -> np.ndarray
     """
 
     def along(item):
-        index = [slice(None)] * a.ndim
-        index[axis] = item
-        return a[tuple(index)]
+        return a[_on_axis(a.ndim, axis, item)]
 
     first, last = along(slice(0, 1)), along(slice(-1, None))
     inner = harmonic_mean(along(slice(0, -1)), along(slice(1, None)))
@@ -248,6 +246,13 @@ def separable_shift(operators):
             s = _along_axis(op.shift, d, ndim)
             total = s if total is None else total + s
     return total
+
+
+def _on_axis(ndim: int, axis: int, item) -> tuple:
+    """The index that takes ``item`` (an int or slice) along ``axis`` and everything else."""
+    index = [slice(None)] * ndim
+    index[axis] = item
+    return tuple(index)
 
 
 def _along_axis(values, axis, ndim):
@@ -387,11 +392,8 @@ def symmetric_diffusion(grid: Grid, coeff=None, operators=None, *, shift=None):
     stride = np.cumprod((1,) + shape[:0:-1])[::-1]
     weights = face_weights(grid, coeff, ops)
 
-    def at(axis, index):
-        """The slice of a grid (or face) array at ``index`` along ``axis``."""
-        where = [slice(None)] * ndim
-        where[axis] = index
-        return tuple(where)
+    def at(axis, item):
+        return _on_axis(ndim, axis, item)
 
     wrapped = False
     for k, axis in enumerate(axes):

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 import kronlap as kl
-from kronlap.coefficients import coefficient_array, fold_diffusion_boundary
+from kronlap.coefficients import coefficient_array, fold_diffusion_boundary, symmetric_diffusion
 
 SIDES = ["dirichlet", "neumann", "periodic", ("dirichlet", "neumann"), ("neumann", "dirichlet")]
 EPS = np.finfo(np.float64).eps
@@ -247,8 +247,6 @@ def test_diffusion_equals_the_kronecker_formula(shape, bc):
 
 @pytest.mark.parametrize("grid", SMALL_GRIDS, ids=repr)
 def test_symmetric_diffusion_is_canonical_csr_with_the_shift_on_its_diagonal(grid):
-    from kronlap.coefficients import symmetric_diffusion
-
     rng = np.random.default_rng(grid.size + 1)
     a = rng.uniform(0.1, 10.0, grid.shape)
     shift = rng.uniform(0.0, 3.0, grid.shape)
@@ -265,8 +263,6 @@ def test_symmetric_diffusion_is_canonical_csr_with_the_shift_on_its_diagonal(gri
 
 
 def test_symmetric_diffusion_weights_the_shift_by_the_volumes():
-    from kronlap.coefficients import symmetric_diffusion
-
     g = kl.Grid((4, 5), coords=[None, [0.1, 0.15, 0.4, 0.6, 0.9]], bc=["periodic", "neumann"])
     a = coefficient_array(g, np.random.default_rng(3).uniform(0.5, 2.0, g.shape))
     S, V = symmetric_diffusion(g, a, shift=2.0)
@@ -274,6 +270,10 @@ def test_symmetric_diffusion_weights_the_shift_by_the_volumes():
     np.testing.assert_allclose(
         S.toarray(), (plain - sp.diags_array(2.0 * V.ravel())).toarray(), rtol=1e-14, atol=1e-12
     )
+    # Against an independent path: with a = 1, V^-1 S is the Kronecker sum
+    # of the axes' 1D operators, kl.laplacian.
+    unit, V = symmetric_diffusion(g, shift=2.0)
+    L = kl.laplacian(g) - 2.0 * sp.eye_array(g.size)
     np.testing.assert_allclose(
-        (sp.diags_array(1.0 / V.ravel()) @ plain).toarray(), kl.diffusion(g, a).toarray()
+        (sp.diags_array(1.0 / V.ravel()) @ unit).toarray(), L.toarray(), rtol=1e-13, atol=1e-10
     )

@@ -75,16 +75,15 @@ ROUGH_CONTRAST = 1.5
 # pyamg's evolution strength of connection (its defaults, spelled out): the
 # fallback's hierarchy when plain smoothed aggregation misses tol. With it
 # smoothed aggregation needs fewer iterations than with pyamg's default
-# symmetric measure on rough coefficients (79 against 211 at contrast 1e6,
-# 256^2), but its setup costs 3 to 4 times as much: in total time it won
-# only on a small grid (contrast 1e6, 128^2), was level at 256^2 and
-# 1024^2 and slower at 512^2 and at contrast 1e4 (benchmarks/RESULTS.md),
-# so amg="auto" does not start with it.
+# symmetric measure on rough coefficients, but its setup costs several
+# times as much, and in total time it did not reliably win
+# (benchmarks/RESULTS.md, "Rough coefficients"): amg="auto" does not start
+# with it.
 EVOLUTION_STRENGTH = ("evolution", {"k": 2, "proj_type": "l2", "epsilon": 4.0})
 
 # neighbour_contrast measures at most this many rows (a seeded random
-# sample): the medians above differ by 0.3 or more, the sample's from the
-# whole matrix's by under 0.1 (benchmarks/RESULTS.md).
+# sample): enough that the sample's median stays well inside the gaps
+# between the medians above (benchmarks/RESULTS.md).
 CONTRAST_SAMPLE = 1 << 16
 
 # pyamg keyword arguments that only one kind takes: amg="auto" with one of
@@ -156,14 +155,15 @@ def neighbour_contrast(matrix, *, sample: int = CONTRAST_SAMPLE) -> tuple[float,
     For every pair of couplings ``(r, c)`` and ``(c, 2c - r)`` of ``matrix``
     (the two faces of cell ``c`` on one axis of a grid operator: the same
     index offset on both sides of ``c``), the ratio of the larger to the
-    smaller magnitude; the median over all such pairs. It does not see the
+    smaller magnitude; the median over all such pairs (of the rows
+    measured: see ``sample``). It does not see the
     grid spacing (both faces of a pair lie on the same axis) nor a shift
     (the diagonal), only how the coefficient changes from face to face:
     1 for a constant, smooth or piecewise-constant coefficient (it jumps on
     few faces), about 1.7 to 4 for a random log-uniform value in every cell
     of contrast 1e2 to 1e6. With a mask the offsets of the restricted
-    matrix match only for some pairs (always along the last axis): those
-    are the sample.
+    matrix match only for some pairs (always along the last axis): only
+    those are measured.
 
     Parameters
     ----------
@@ -193,6 +193,7 @@ def neighbour_contrast(matrix, *, sample: int = CONTRAST_SAMPLE) -> tuple[float,
     >>> neighbour_contrast(kl.diffusion(g, a))[0] > 1.5
     True
     """
+    sample = check_count(sample, "sample")
     A = sp.csr_array(matrix)
     if not A.has_canonical_format:
         A = A.copy()
@@ -446,9 +447,8 @@ class MultigridSolver:
     amg : {"auto", "rs", "sa"}, optional
         ``"auto"`` (default): chosen from the matrix by :func:`choose_amg`
         (Ruge-Stuben, or smoothed aggregation for a rough operator);
-        ``"rs"``:
-        Ruge-Stuben; ``"sa"``: smoothed aggregation with pyamg's defaults.
-        See :func:`amg_options`.
+        ``"rs"``: Ruge-Stuben; ``"sa"``: smoothed aggregation with pyamg's
+        defaults. See :func:`amg_options`.
     tol : float, optional
         Relative residual to reach.
     maxiter : int, optional

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import math
+from collections.abc import Callable
 
 import scipy.sparse.linalg as spla
 
@@ -25,9 +26,9 @@ __all__ = [
     "Stagnated",
     "conjugate_gradients",
     "dot_product",
-    "vector_norm",
     "project_constants",
     "restart_on_true_residual",
+    "vector_norm",
 ]
 
 # Stagnation: an iterative solve stops when its best relative residual has not
@@ -39,11 +40,11 @@ __all__ = [
 STAGNATION_WINDOW = 50
 STAGNATION_GAIN = 2.0
 
-# The default budget of Krylov iterations of the multigrid paths (pyamg's and
-# the geometric one, through the facade). Generous: a solve that stops
-# improving ends earlier on stagnation, and on the rough benchmark problems
-# plain smoothed aggregation needs up to 388 iterations, gmg 180 (contrast
-# 1e6, 1024^2 and 2048^2; benchmarks/RESULTS.md).
+#: The default budget of Krylov iterations of the multigrid paths (pyamg's and
+#: the geometric one, through the facade). Generous: a solve that stops
+#: improving ends earlier on stagnation, and plain smoothed aggregation needs
+#: several hundred iterations on the roughest benchmark problems, which the
+#: pyamg path must solve too (benchmarks/RESULTS.md, "Rough coefficients").
 MAXITER = 1000
 
 
@@ -71,10 +72,11 @@ class BestIterate:
 
     Shared by every iterative solve here: the restart loop
     (:func:`restart_on_true_residual`) and, as the per-iteration callback of
-    a run, pyamg's iterations and scipy's CG. ``x`` is the iterate with the
+    a run, pyamg's iterations and :func:`conjugate_gradients`. ``x`` is the iterate with the
     smallest *true* relative residual ``||b - A x|| / ||b||`` seen so far and
     ``residual`` that residual. Within a run, iterates are ranked by the
-    residual the method reports (pyamg's recursive one) or, without one, by
+    residual the method reports (pyamg's or :func:`conjugate_gradients`'
+    recursive one) or, without one, by
     the true residual every ``stride``-th iteration; the best of a run (one
     copy, kept as ``candidate``) and its last iterate get their true residual
     when the run ends. The solve has stagnated when the best residual is not
@@ -209,7 +211,14 @@ def restart_on_true_residual(
 
 
 def dot_product(x, y, work) -> float:
-    """``x . y``, the elementwise products going to the buffer ``work``."""
+    """``x . y`` of two real arrays, the elementwise products going to the buffer ``work``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dot_product(np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.empty(2))
+    11.0
+    """
     # Elementwise product into ``work`` and a sum instead of BLAS: a BLAS
     # reduction waits for its thread pool, which stalls for milliseconds on
     # a busy machine; ``work`` spares a large temporary per product.
@@ -217,21 +226,28 @@ def dot_product(x, y, work) -> float:
 
 
 def vector_norm(x, work) -> float:
-    """``||x||``, the squares going to the buffer ``work``."""
+    """``||x||`` of a real array, the squares going to the buffer ``work``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vector_norm(np.array([3.0, 4.0]), np.empty(2))
+    5.0
+    """
     return dot_product(x, x, work) ** 0.5
 
 
 def conjugate_gradients(
-    apply,
-    precondition,
+    apply: Callable,
+    precondition: Callable,
     rhs,
-    tol,
+    tol: float,
     *,
-    singular=False,
+    singular: bool = False,
     direction=None,
-    apply_direction=None,
-    report_recursive=True,
-):
+    apply_direction: Callable | None = None,
+    report_recursive: bool = True,
+) -> Callable:
     """Preconditioned conjugate gradients for ``S x = rhs``, as a run of the restart loop.
 
     Returns ``run(x0, budget, best)`` for :func:`restart_on_true_residual`
@@ -255,6 +271,8 @@ def conjugate_gradients(
         ``M``, written into ``out`` or returned (a view that stays valid
         until the next call will do).
     rhs : array
+        Real (complex right-hand sides are solved by parts, as
+        :func:`kronlap.solvers.system.solve_parts` does).
     tol : float
         Relative residual ``||rhs - S x|| / ||rhs||`` that ends a run.
     singular : bool, optional
@@ -275,6 +293,11 @@ def conjugate_gradients(
         (Jacobi) asked for a ``tol`` below round-off would run on for as
         long as it keeps falling.
 
+    Raises
+    ------
+    TypeError
+        A complex ``rhs``.
+
     Examples
     --------
     >>> import numpy as np
@@ -287,6 +310,8 @@ def conjugate_gradients(
     (True, True)
     """
     xp = get_array_module(rhs)
+    if xp.iscomplexobj(rhs):
+        raise TypeError("conjugate_gradients solves real systems: got a complex rhs")
     r, q, z_buffer, product = (xp.empty_like(rhs) for _ in range(4))
     p = xp.empty_like(rhs) if direction is None else direction
     if apply_direction is None:

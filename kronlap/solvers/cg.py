@@ -153,8 +153,8 @@ class CGMethod(AssembledMethod):
         elif preconditioner == "jacobi" and not problem.singular:
 
             def precondition(r, out):
-                # In place: on a well-conditioned problem Jacobi CG's vector
-                # work is a third of its time.
+                # In place: on a well-conditioned problem the vector work is
+                # much of Jacobi CG's time.
                 return xp.multiply(inverse_diagonal, r, out=out)
 
         else:
@@ -184,6 +184,7 @@ class CGMethod(AssembledMethod):
             self._precondition,
             b,
             self.problem.tol,
+            singular=self.problem.singular,
             report_recursive=False,
         )
         tol, maxiter, window = self.problem.tol, self.maxiter, self.window

@@ -55,7 +55,7 @@ def test_cg_below_round_off_stops_on_stagnation(preconditioner):
 
 @pytest.mark.parametrize("preconditioner", ["jacobi", "amg"])
 def test_cg_far_below_round_off_stops_within_a_run(preconditioner):
-    """tol=1e-300: scipy's CG never met it, ran on to overflow and raised ValueError."""
+    """tol=1e-300: scipy's CG (which method='cg' once ran) overflowed and raised ValueError."""
     g = kl.Grid((32, 32))
     f = random_rhs(g, seed=8)
     solver = kl.PoissonSolver(
@@ -89,7 +89,7 @@ def test_multigrid_below_round_off_returns_its_best_iterate(amg, accel):
     assert np.abs(u - ref).max() <= 1e-12 * np.abs(ref).max()
     residual, iterations = _reported(str(record[0].message))
     assert residual < 1e-14 and relative_residual(g, u, f) < 1e-14
-    assert iterations == solver.info["iterations"] < 150  # of maxiter=200
+    assert iterations == solver.info["iterations"] < 150  # of the default 1000
 
 
 def test_restart_loop_returns_the_best_iterate_and_stops_on_divergence():
@@ -190,7 +190,7 @@ def _check_returned_residual(grid, u, rhs, residual, coeff=None):
 
 @pytest.mark.parametrize("accel", ["cg", None])
 def test_gmg_below_round_off_stops_on_stagnation(accel):
-    """tol=1e-16 on 128^2: every iteration allowed ran (maxiter=1000: 1000; 200 by default)."""
+    """tol=1e-16 on 128^2: every iteration allowed used to run (maxiter=1000: 1000)."""
     g = kl.Grid((128, 128))
     f = np.ones(g.shape)
     solver = kl.PoissonSolver(g, method="gmg", accel=accel, tol=1e-16, maxiter=1000)
@@ -202,7 +202,7 @@ def test_gmg_below_round_off_stops_on_stagnation(accel):
     with pytest.warns(kl.ConvergenceWarning, match="short of tol") as record:
         u = solver.solve(f)
     residual, iterations = _reported(str(record[0].message))
-    assert iterations == solver.info["iterations"] < 150  # of maxiter=200
+    assert iterations == solver.info["iterations"] < 150  # of the default 1000
     assert residual == pytest.approx(solver.info["residual"], rel=1e-3) and residual < 1e-11
     _check_returned_residual(g, u, f, solver.info["residual"])
     ref = reference_solve(g, f)
@@ -302,3 +302,15 @@ def test_conjugate_gradients_stops_at_a_breakdown():
     run = conjugate_gradients(lambda v, out: S @ v, lambda r, out: -r, b, 1e-12)
     x, done = run(None, 10, BestIterate(S, b, np.linalg.norm(b)))
     assert done == 0 and not np.any(x)
+    # An indefinite operator: p^T S p <= 0 for the first direction.
+    S = sp.diags_array([1.0, -4.0]).tocsr()
+    b = np.ones(2)
+    run = conjugate_gradients(lambda v, out: S @ v, lambda r, out: r, b, 1e-12)
+    x, done = run(None, 10, BestIterate(S, b, np.linalg.norm(b)))
+    assert done == 0 and not np.any(x)
+
+
+def test_conjugate_gradients_refuses_a_complex_right_hand_side():
+    S = sp.eye_array(3, format="csr")
+    with pytest.raises(TypeError, match="complex rhs"):
+        conjugate_gradients(lambda v, out: S @ v, lambda r, out: r, np.ones(3) * 1j, 1e-8)

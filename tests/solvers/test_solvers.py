@@ -290,7 +290,7 @@ def test_cg_with_ilu_converges_on_larger_grids():
 
 
 def test_cg_restarts_when_its_recursive_residual_drifts():
-    """tol near round-off: scipy's CG stopped at a true residual of 1.07e-13 here."""
+    """tol near round-off: scipy's CG (once method='cg''s loop) stopped at 1.07e-13 here."""
     g = kl.Grid((40, 40))
     rng = np.random.default_rng(0)
     a = 10 ** rng.uniform(0, 3, g.shape)
