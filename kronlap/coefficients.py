@@ -28,6 +28,7 @@ __all__ = [
     "fold_diffusion_boundary",
     "harmonic_mean",
     "nd_face_coefficients",
+    "rough_fraction",
     "separable_shift",
     "symmetric_diffusion",
     "volume_weights",
@@ -246,6 +247,32 @@ def separable_shift(operators):
             s = _along_axis(op.shift, d, ndim)
             total = s if total is None else total + s
     return total
+
+
+def rough_fraction(a: np.ndarray, ratio: float = 2.0) -> float:
+    """The fraction of faces whose two cells' coefficients differ by more than ``ratio``.
+
+    Over the interior faces of every axis (periodic wrap-around faces left
+    out); 0 for a grid of one point. Above 1/2, the median contrast between
+    neighbouring cells exceeds ``ratio``: a coefficient that is rough from
+    cell to cell, not one that jumps across a few interfaces.
+
+    Examples
+    --------
+    >>> rough_fraction(np.array([1.0, 1.0, 10.0, 10.0]))
+    0.3333333333333333
+    >>> rough_fraction(100.0 ** np.random.default_rng(0).random((64, 64))) > 0.5
+    True
+    """
+    jumps, faces = 0, 0
+    for axis in range(a.ndim):
+        if a.shape[axis] < 2:
+            continue
+        low = a[_on_axis(a.ndim, axis, slice(0, -1))]
+        high = a[_on_axis(a.ndim, axis, slice(1, None))]
+        jumps += int(np.count_nonzero((high > ratio * low) | (low > ratio * high)))
+        faces += low.size
+    return jumps / faces if faces else 0.0
 
 
 def _on_axis(ndim: int, axis: int, item) -> tuple:

@@ -16,6 +16,15 @@ __all__ = ["GMGMethod", "check_gmg_cycle", "geometric_hierarchy"]
 # where it measured faster than the pyamg path (benchmarks/RESULTS.md; small
 # 3D grids pay the 27 probes of the Galerkin setup).
 _AUTO_MIN_SIZE = {1: 128 * 128, 2: 128 * 128, 3: 48**3}
+
+# "auto" leaves a coefficient on three or more axes to the pyamg path (which
+# takes Ruge-Stuben there) when it is rough from cell to cell (more than half
+# of the faces jump by a factor 2) over a contrast max a / min a of at least
+# this: gmg's coarse points, fixed by the grid, miss the random clusters of
+# such media and its iterations grow with the contrast, while Ruge-Stuben's
+# follow them (benchmarks/RESULTS.md, "Rough coefficients": from this contrast
+# on it measured faster, up to 2.5 times at 1e6).
+_AUTO_ROUGH_CONTRAST_3D = 3e4
 _CYCLES = (None, "V", "W", "F", "VW")  # as kronlap.GeometricMultigrid's
 
 
@@ -32,6 +41,24 @@ def _check_gmg_memory(grid, has_coeff):
     # weights, the Galerkin probes and coarse stencils.
     arrays = 13 + (8 * grid.ndim + 8 if has_coeff else 0)
     check_memory(8.0 * arrays * grid.size, f"a geometric multigrid for {grid.size} points")
+
+
+def _better_left_to_amg(problem) -> bool:
+    """A 3D coefficient rough from cell to cell at high contrast, whose AMG hierarchy fits."""
+    from ..coefficients import rough_fraction
+    from ..multigrid.geometric.solver import ROUGH_NEIGHBOUR_CONTRAST
+    from .amg import check_amg_memory
+
+    a = problem.coeff
+    if problem.grid.ndim < 3 or float(a.max()) < _AUTO_ROUGH_CONTRAST_3D * float(a.min()):
+        return False
+    if rough_fraction(a, ROUGH_NEIGHBOUR_CONTRAST) <= 0.5:
+        return False
+    try:
+        check_amg_memory(problem.unknowns, problem.grid.ndim)
+    except MemoryError:
+        return False
+    return True
 
 
 def geometric_hierarchy(problem, **options):
@@ -73,11 +100,9 @@ class GMGMethod(Method):
     def suits(cls, problem, given):
         least = _AUTO_MIN_SIZE.get(problem.grid.ndim, 48**3)
         # pyamg's FGMRES is the multigrid path's only
-        return (
-            problem.coeff is not None
-            and problem.grid.size >= least
-            and given.get("accel") != "fgmres"
-        )
+        if problem.coeff is None or problem.grid.size < least or given.get("accel") == "fgmres":
+            return False
+        return not _better_left_to_amg(problem)
 
     def __init__(self, problem, *, accel, cycle, precision, maxiter):
         from ..multigrid.krylov import MAXITER

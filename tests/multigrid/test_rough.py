@@ -153,3 +153,22 @@ def test_every_masked_method_agrees_with_spsolve_on_rough_coefficients(method, b
     expected = masked_reference_solve(g, f, mask, values, coeff=a)
     np.testing.assert_allclose(u, expected, atol=1e-8 * np.abs(expected).max())
     np.testing.assert_array_equal(u[~mask], values[~mask])
+
+
+def test_auto_leaves_very_rough_3d_media_to_ruge_stuben():
+    """3D, rough from cell to cell at contrast >= 3e4: Ruge-Stuben, else gmg.
+
+    Measured (benchmarks/RESULTS.md): at 64^3, 1e5 and 1e6, Ruge-Stuben
+    needs 18-19 iterations against gmg's 42-66 and 40-60% of its time; at
+    1e3 and 1e4 gmg is faster, and on large tiles at any contrast.
+    """
+    g = kl.Grid((48, 48, 48))
+    assert kl.PoissonSolver(g, coeff=log_uniform(g.shape, 1e6)).method == "multigrid"
+    assert kl.PoissonSolver(g, coeff=log_uniform(g.shape, 1e5)).method == "multigrid"
+    assert kl.PoissonSolver(g, coeff=log_uniform(g.shape, 1e3)).method == "gmg"
+    x, y, z = g.mesh()
+    tiles = np.where((np.floor(4 * x) + np.floor(4 * y) + np.floor(4 * z)) % 2 == 0, 1e6, 1.0)
+    assert kl.PoissonSolver(g, coeff=tiles).method == "gmg"
+    # In 2D gmg stays the choice at any contrast: it was the fastest there.
+    square = kl.Grid((128, 128))
+    assert kl.PoissonSolver(square, coeff=log_uniform(square.shape, 1e6)).method == "gmg"

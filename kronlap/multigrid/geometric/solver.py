@@ -52,7 +52,7 @@ import scipy.sparse.linalg as spla
 
 from ..._validation import check_count, check_grid, check_nonnegative, check_tolerance
 from ...backend import array_module, check_backend, to_backend
-from ...coefficients import coefficient_array, volume_weights
+from ...coefficients import coefficient_array, rough_fraction, volume_weights
 from ...differences import axis_operators, has_constant_null_space, is_separable
 from ...grid import Grid
 from ..krylov import conjugate_gradients, restart_on_true_residual, vector_norm
@@ -93,25 +93,6 @@ def _largest_magnitude(x, name: str) -> float:
     if not (np.isfinite(high) and np.isfinite(low)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return max(high, -low)
-
-
-def _rough_fraction(a) -> float:
-    """The fraction of faces whose two cells' coefficients differ by more than a factor 2.
-
-    Over every axis (periodic wrap faces left out); 0 for a grid of one
-    point. Above 1/2 the median neighbour contrast exceeds
-    :data:`ROUGH_NEIGHBOUR_CONTRAST`.
-    """
-    jumps, faces = 0, 0
-    for axis in range(a.ndim):
-        if a.shape[axis] < 2:
-            continue
-        low = np.take(a, np.arange(a.shape[axis] - 1), axis=axis)
-        high = np.take(a, np.arange(1, a.shape[axis]), axis=axis)
-        ratio = ROUGH_NEIGHBOUR_CONTRAST
-        jumps += int(np.count_nonzero((high > ratio * low) | (low > ratio * high)))
-        faces += low.size
-    return jumps / faces if faces else 0.0
 
 
 def _operator_scale(grid, shift: float, a) -> float:
@@ -484,7 +465,9 @@ class GeometricMultigrid:
         self._galerkin = galerkin = not plain or any(c is None for c in fine.uniform)
         self._constant = None if a is None or galerkin else float(a.flat[0])
         varying = galerkin and a is not None
-        rough_faces = _rough_fraction(to_backend(a, "numpy")) if varying else 0.0
+        rough_faces = (
+            rough_fraction(to_backend(a, "numpy"), ROUGH_NEIGHBOUR_CONTRAST) if varying else 0.0
+        )
         rough = rough_faces > 0.5
         jumps = (
             f"{rough_faces:.0%} of the faces jump by more than a factor "
