@@ -62,8 +62,9 @@ class PoissonSolver:
           the problem and takes the options given (so ``"cg"`` or ``"eig"``
           only when just their options are given): ``"fft"`` for the
           constant-coefficient Laplacian on the full grid; with ``coeff``, ``"gmg"`` on grids of
-          128^2 (2D) or 48^3 (3D) points or more, else ``"multigrid"``;
-          with ``mask``, ``"multigrid"``.
+          128^2 (2D) or 48^3 (3D) points or more, else ``"multigrid"``,
+          which also takes a 3D coefficient rough from cell to cell over a
+          contrast of 3e4 or more; with ``mask``, ``"multigrid"``.
         - ``"fft"``: per-axis FFT / DST-I / DCT-II; dense eigenvectors on
           mixed-side axes; one non-periodic axis may be solved by batched
           tridiagonal sweeps.
