@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..coefficients import coefficient_array, diffusion, separable_shift, symmetric_diffusion
-from ..differences import is_separable
+from ..coefficients import diffusion, separable_shift, symmetric_diffusion
 from ..operators import laplacian
 
 __all__ = [
@@ -23,8 +22,10 @@ __all__ = [
 def shifted_operator(grid, shift: float = 0.0, coeff=None, *, order: int = 2):
     """``L - shift I`` as CSR: ``L`` the Laplacian, or ``div(a grad)`` with ``coeff``.
 
-    The operator every assembled method and the comparison tool solve with.
-    With ``order=4`` it is the compact scheme's ``L4 - shift M``
+    The comparison tool's operator, and the assembled methods' for the
+    Laplacian (a coefficient goes through :func:`weighted_operator`, which
+    writes the shift into the matrix as it builds it). With ``order=4`` it
+    is the compact scheme's ``L4 - shift M``
     (:func:`kronlap.compact.compact_mass`; no ``coeff``).
 
     Examples
@@ -40,10 +41,6 @@ def shifted_operator(grid, shift: float = 0.0, coeff=None, *, order: int = 2):
 
         A = laplacian(grid, order=4)
         return (A - shift * compact_mass(grid)).tocsr() if shift else A
-    if coeff is not None and not is_separable(coeff, grid):
-        # The shift goes on the diagonal as the matrix is written.
-        A, volumes = symmetric_diffusion(grid, coefficient_array(grid, coeff), shift=shift)
-        return A if volumes is None else (sp.diags_array(1.0 / volumes.ravel()) @ A).tocsr()
     A = laplacian(grid) if coeff is None else diffusion(grid, coeff)
     if shift:
         A = (A - shift * sp.eye_array(grid.size, format="csr")).tocsr()
@@ -59,8 +56,10 @@ def weighted_operator(problem):
     grids, where this is :func:`shifted_operator`).
     """
     grid, shift = problem.grid, problem.shift
-    if problem.plain:
-        return shifted_operator(grid, shift, problem.coeff, order=problem.order)
+    if problem.plain and problem.coeff is None:
+        # The Kronecker sum (or the compact scheme) of the axes' differences.
+        return shifted_operator(grid, shift, order=problem.order)
+    # Written row by row, the shift on the diagonal as it goes.
     total = separable_shift(problem.operators)
     total = shift if total is None else total + shift
     A, _ = symmetric_diffusion(grid, problem.coeff, problem.operators, shift=total)
