@@ -56,12 +56,7 @@ def worker(shape, bc, repeat):
     f = np.random.default_rng(comm.Get_rank()).standard_normal(solver.local_shape)
     if grid.is_singular:
         f -= comm.allreduce(f.sum()) / grid.size
-    times = []
-    for _ in range(repeat):
-        comm.Barrier()
-        start = time.perf_counter()
-        solver.solve(f)
-        times.append(comm.allreduce(time.perf_counter() - start, op=MPI.MAX))
+    times = [_slowest_rank(comm, lambda: solver.solve(f)) for _ in range(repeat)]
     coefficients = solver._transform.coefficients
     size = comm.Get_size()
     # One all-to-all of a coefficient-sized block: what one transpose moves.
@@ -70,10 +65,7 @@ def worker(shape, bc, repeat):
     recv = np.empty_like(send)
     bandwidth = []
     for _ in range(5):
-        comm.Barrier()
-        start = time.perf_counter()
-        comm.Alltoall(send, recv)
-        elapsed = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
+        elapsed = _slowest_rank(comm, lambda: comm.Alltoall(send, recv))
         bandwidth.append(send.nbytes * (size - 1) / size / elapsed if size > 1 else 0.0)
     transposes = sum(1 for p in solver.process_grid if p > 1)  # per transform, each way
     moved = comm.allreduce(coefficients.nbytes, op=MPI.SUM) * 2 * transposes
@@ -122,12 +114,7 @@ def multigrid_worker(shape, repeat):
     comm.Barrier()
     setup = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
     f = np.ones(solver.local_shape)
-    times = []
-    for _ in range(repeat):
-        comm.Barrier()
-        start = time.perf_counter()
-        solver.solve(f)
-        times.append(comm.allreduce(time.perf_counter() - start, op=MPI.MAX))
+    times = [_slowest_rank(comm, lambda: solver.solve(f)) for _ in range(repeat)]
     record = {
         "ranks": comm.Get_size(),
         "shape": list(shape),
@@ -152,17 +139,34 @@ def _timed(call):
     return time.perf_counter() - start
 
 
+def _slowest_rank(comm, call):
+    """``call()``'s time on the slowest rank, the ranks starting together."""
+    from mpi4py import MPI
+
+    comm.Barrier()
+    return comm.allreduce(_timed(call), op=MPI.MAX)
+
+
+def _scaling(runs, cores, weak):
+    """Per run: ``(run, ranks, speedup, note)``, the speedup over the first run's solve."""
+    base = runs[0]["solve"]
+    for run in runs:
+        ranks = run["ranks"]
+        speedup = base / run["solve"] * (ranks if weak else 1)
+        yield run, ranks, speedup, " (oversubscribed)" if ranks > cores else ""
+
+
+def _speedup_meaning(weak):
+    return "weak scaling: speedup = P t(1) / t(P)" if weak else "speedup = t(1) / t(P)"
+
+
 def multigrid_report(title, runs, cores, weak):
     print(f"\n{title}")
     print(
         f"{'ranks':>5} {'grid':>14} {'procs':>7} {'setup s':>8} {'solve s':>8} {'its':>4} "
         f"{'speedup':>8} {'effic.':>7} {'gmg s':>7} {'gmg its':>7} {'vs gmg':>7}"
     )
-    base = runs[0]["solve"]
-    for run in runs:
-        ranks = run["ranks"]
-        speedup = base / run["solve"] * (ranks if weak else 1)
-        note = " (oversubscribed)" if ranks > cores else ""
+    for run, ranks, speedup, note in _scaling(runs, cores, weak):
         print(
             f"{ranks:>5} {'x'.join(map(str, run['shape'])):>14} "
             f"{'x'.join(map(str, run['process_grid'])):>7} {run['setup']:8.3f} "
@@ -170,8 +174,8 @@ def multigrid_report(title, runs, cores, weak):
             f"{run['serial']:7.3f} {run['serial_iterations']:7d} "
             f"{run['solve'] / run['serial']:7.2f}{note}"
         )
-    what = "weak scaling: speedup = P t(1) / t(P)" if weak else "speedup = t(1) / t(P)"
-    print(f"({what}; vs gmg = t(P) / serial method='gmg' solve time on the same grid)")
+    versus = "vs gmg = t(P) / serial method='gmg' solve time on the same grid"
+    print(f"({_speedup_meaning(weak)}; {versus})")
 
 
 def serial_time(shape, bc, repeat):
@@ -180,12 +184,7 @@ def serial_time(shape, bc, repeat):
     f = np.random.default_rng(0).standard_normal(shape)
     if grid.is_singular:
         f -= f.mean()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        solver.solve(f)
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(_timed(lambda: solver.solve(f)) for _ in range(repeat))
 
 
 def launch(ranks, shape, bc, repeat, path="spectral"):
@@ -218,11 +217,7 @@ def report(title, runs, cores, weak):
         f"{'ranks':>5} {'grid':>16} {'layout':>17} {'setup s':>8} {'solve s':>8} "
         f"{'speedup':>8} {'effic.':>7} {'vs serial':>9} {'a2a GB/s':>9} {'MB moved':>9}"
     )
-    base = runs[0]["solve"]
-    for run in runs:
-        ranks = run["ranks"]
-        speedup = base / run["solve"] * (ranks if weak else 1)
-        note = " (oversubscribed)" if ranks > cores else ""
+    for run, ranks, speedup, note in _scaling(runs, cores, weak):
         layout = f"{run['decomposition']} {'x'.join(map(str, run['process_grid']))}"
         if run["sweeps"] is not None:
             layout += f" T{run['sweeps']}"  # tridiagonal sweeps along this axis
@@ -232,8 +227,8 @@ def report(title, runs, cores, weak):
             f"{run['solve'] / run['serial']:9.2f} {run['alltoall_GBps_per_rank']:9.2f} "
             f"{run['bytes_moved_per_solve'] / 1e6:9.1f}{note}"
         )
-    what = "weak scaling: speedup = P t(1) / t(P)" if weak else "speedup = t(1) / t(P)"
-    print(f"({what}; vs serial = t(P) / kronlap.PoissonSolver time on the same grid, 1 thread)")
+    versus = "vs serial = t(P) / kronlap.PoissonSolver time on the same grid, 1 thread"
+    print(f"({_speedup_meaning(weak)}; {versus})")
 
 
 def main(argv=None):
